@@ -1,0 +1,332 @@
+//go:build linux
+
+package capture
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gopacket/gopacket/afpacket"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+)
+
+// Linux ARPHRD_* hardware types whose frames start with an Ethernet header.
+const (
+	arphrdEther    = 1
+	arphrdLoopback = 772 // the loopback device fakes a 14-byte Ethernet header
+)
+
+// AFPacketSource is one member of a live AF_PACKET capture: a TPACKET_V3
+// ring mapped into the process, read without copying.
+//
+// ReadFrame and Close follow the Source contract, with one addition: Close
+// may be called from any goroutine, concurrently with ReadFrame. A
+// ReadFrame blocked waiting for packets then returns io.EOF within the
+// block timeout or 50ms, whichever is less, and every later call returns
+// io.EOF. Closing never unmaps memory from under a reader: when no frame
+// is out (ReadFrame has not returned one since its last error, or has not
+// been called) Close closes the socket and unmaps the ring at once;
+// otherwise the reader may still be decoding the last frame, so Close
+// only stops the kernel from queueing packets (a drop-all filter: the
+// counters stop) and the ring is unmapped by the next ReadFrame, which
+// returns io.EOF, or by the garbage collector. A reader that stops on its
+// own should therefore call ReadFrame once more after Close (or close
+// after ReadFrame has returned an error) to free the ring at once.
+// LiveStats may be called from any goroutine at any time.
+type AFPacketSource struct {
+	iface    string
+	member   int
+	linkType LinkType
+	gate     *liveGate
+	group    *liveGroup
+
+	// tp is the socket and ring; nil once released. ReadFrame uses it
+	// under gate.mu, LiveStats under statsMu; release takes both.
+	tp *afpacket.TPacket
+
+	statsMu sync.Mutex
+	kernel  kernelCounters // guarded by statsMu
+
+	frames, truncated atomic.Uint64
+}
+
+var (
+	_ Source          = (*AFPacketSource)(nil)
+	_ LiveStatsReader = (*AFPacketSource)(nil)
+)
+
+// kernelCounters accumulates the kernel's PACKET_STATISTICS. The kernel
+// resets its counters on every read; gopacket sums them in 32 bits, so the
+// 64-bit totals here are built from the (wrapping) differences.
+type kernelCounters struct {
+	packets, drops, freezes          uint64
+	lastPackets, lastDrops, lastFrzs uint32
+}
+
+// OpenInterface opens live capture on cfg.Interface through AF_PACKET
+// TPACKET_V3 rings: cfg.FanoutMembers sockets in one fanout group, returned
+// as Sources (*AFPacketSource) to be read by one goroutine each. Frames
+// from Ethernet and loopback interfaces are LinkTypeEthernet; any other
+// interface (tun, ipip, gre, ppp...) is captured from the network header on
+// and its frames are LinkTypeRaw.
+//
+// The BPF filter, compiled with libpcap, and the snap length are run by the
+// kernel before a packet enters a ring. The kernel moves the outer 802.1Q
+// or 802.1ad tag of a received frame into the ring's metadata: frames
+// arrive without it (an inner QinQ tag stays), the filter sees them that
+// way too (so tcpdump's "vlan" primitive does not match), and gopacket
+// then costs one small allocation per tagged frame. Checksums of packets
+// the capturing host sends itself are typically not yet computed
+// (checksum offload). Kernel counters are exported on reg
+// (nil: no metrics) as apitap_capture_kernel_packets_total,
+// apitap_capture_kernel_drops_total, apitap_capture_kernel_queue_freezes_total,
+// apitap_capture_live_frames_total and apitap_capture_live_truncated_total,
+// labelled with the interface and the member index, while any member is
+// open.
+//
+// Errors are one line naming the interface and what to do about it; they
+// match ErrNoInterface, ErrInterfaceDown, ErrPermission or ErrBadFilter
+// with errors.Is where those apply.
+func OpenInterface(cfg LiveConfig, reg prometheus.Registerer) ([]Source, error) {
+	cfg, err := cfg.withDefaults(os.Getpagesize())
+	if err != nil {
+		return nil, err
+	}
+	ifi, err := lookupUpInterface(cfg.Interface)
+	if err != nil {
+		return nil, err
+	}
+	hwType, err := interfaceHardwareType(cfg.Interface)
+	if err != nil {
+		return nil, err
+	}
+	linkType, sockType := LinkTypeRaw, afpacket.SocketDgram
+	if hwType == arphrdEther || hwType == arphrdLoopback {
+		linkType, sockType = LinkTypeEthernet, afpacket.SocketRaw
+	}
+	filter, err := compileFilter(cfg.BPF, linkType, cfg.SnapLen)
+	if err != nil {
+		return nil, err
+	}
+	fanout := cfg.FanoutMembers > 1 || cfg.FanoutGroup != 0
+	groupID := cfg.FanoutGroup
+	if groupID == 0 {
+		groupID = derivedFanoutGroup(os.Getpid(), ifi.Index)
+	}
+
+	group := &liveGroup{}
+	srcs := make([]Source, 0, cfg.FanoutMembers)
+	readers := make([]LiveStatsReader, 0, cfg.FanoutMembers)
+	closeAll := func() {
+		for _, s := range srcs {
+			s.Close()
+		}
+	}
+	for i := range cfg.FanoutMembers {
+		s, err := openAFPacketMember(cfg, i, sockType, linkType, filter, fanout, groupID, group)
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		srcs = append(srcs, s)
+		readers = append(readers, s)
+	}
+	if err := group.register(cfg.Interface, reg, readers); err != nil {
+		closeAll()
+		return nil, err
+	}
+	return srcs, nil
+}
+
+// openAFPacketMember opens, filters and (with fanout) joins one socket.
+func openAFPacketMember(cfg LiveConfig, member int, sockType afpacket.OptSocketType, linkType LinkType,
+	filter []bpf.RawInstruction, fanout bool, groupID uint16, group *liveGroup) (*AFPacketSource, error) {
+	tp, err := afpacket.NewTPacket(
+		afpacket.OptInterface(cfg.Interface),
+		afpacket.TPacketVersion3,
+		sockType,
+		afpacket.OptBlockSize(cfg.BlockSize),
+		afpacket.OptNumBlocks(cfg.NumBlocks),
+		afpacket.OptFrameSize(cfg.FrameSize),
+		afpacket.OptBlockTimeout(cfg.BlockTimeout),
+		afpacket.OptPollTimeout(cfg.pollInterval()),
+	)
+	if err != nil {
+		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
+			return nil, permissionError(cfg.Interface, err)
+		}
+		return nil, fmt.Errorf("capture: opening %s with a %d MiB TPACKET_V3 ring (%d blocks of %d KiB): %w; a smaller ring (ring size) may help",
+			cfg.Interface, cfg.RingBytes>>20, cfg.NumBlocks, cfg.BlockSize>>10, err)
+	}
+	// The filter is attached right after the socket is bound: packets that
+	// arrive in between (microseconds) are not filtered.
+	if err := tp.SetBPF(filter); err != nil {
+		tp.Close()
+		return nil, fmt.Errorf("capture: attaching the BPF filter %q to %s: %w", cfg.BPF, cfg.Interface, err)
+	}
+	if fanout {
+		if err := tp.SetFanout(fanoutType(cfg.FanoutMode), groupID); err != nil {
+			tp.Close()
+			return nil, fmt.Errorf("capture: joining fanout group %d (mode %s) on %s: %w; another socket uses this group id with other settings: choose another fanout group",
+				groupID, cfg.FanoutMode, cfg.Interface, err)
+		}
+	}
+	if cfg.Promiscuous {
+		if err := tp.SetPromiscuous(true); err != nil {
+			tp.Close()
+			return nil, fmt.Errorf("capture: putting %s in promiscuous mode: %w", cfg.Interface, err)
+		}
+	}
+	s := &AFPacketSource{iface: cfg.Interface, member: member, linkType: linkType, group: group, tp: tp}
+	s.gate = &liveGate{release: s.release, quiesce: s.quiesce}
+	group.open.Add(1)
+	return s, nil
+}
+
+// fanoutType maps a FanoutMode to the kernel's fanout type.
+func fanoutType(m FanoutMode) afpacket.FanoutType {
+	switch m {
+	case FanoutLoadBalance:
+		return afpacket.FanoutLoadBalance
+	case FanoutCPU:
+		return afpacket.FanoutCPU
+	case FanoutQueueMapping:
+		return afpacket.FanoutQueueMapping
+	case FanoutRandom:
+		return afpacket.FanoutRandom
+	}
+	// PACKET_FANOUT_HASH is 0: this is hash with defragmentation.
+	return afpacket.FanoutHashWithDefrag
+}
+
+// derivedFanoutGroup is the fanout group id used when none is configured:
+// distinct per process and, within one, per interface.
+func derivedFanoutGroup(pid, ifindex int) uint16 {
+	return uint16(pid) ^ uint16(ifindex*0x9e37)
+}
+
+// interfaceHardwareType returns the interface's ARPHRD_* type
+// (SIOCGIFHWADDR), looked up in the calling thread's network namespace.
+func interfaceHardwareType(name string) (uint16, error) {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return 0, fmt.Errorf("capture: interface %s: link type: %w", name, err)
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq(name)
+	if err != nil {
+		return 0, fmt.Errorf("capture: interface %s: link type: %w", name, err)
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFHWADDR, ifr); err != nil {
+		return 0, fmt.Errorf("capture: interface %s: link type (SIOCGIFHWADDR): %w", name, err)
+	}
+	// The union holds a struct sockaddr whose family is the ARPHRD type.
+	return ifr.Uint16(), nil
+}
+
+// ReadFrame fills f with the next frame; f.Data points into the ring and
+// is valid until the next ReadFrame (or Close). It blocks until a frame
+// arrives, the source is closed (io.EOF), or the socket fails (for
+// instance when the interface goes down or away).
+func (s *AFPacketSource) ReadFrame(f *Frame) error {
+	if !s.gate.enter() {
+		return io.EOF
+	}
+	for {
+		data, ci, err := s.tp.ZeroCopyReadPacketData()
+		if err != nil {
+			if errors.Is(err, afpacket.ErrTimeout) || errors.Is(err, unix.EINTR) {
+				if s.gate.stopping() {
+					return s.gate.stopEOF()
+				}
+				continue
+			}
+			s.gate.leave(false)
+			if errors.Is(err, afpacket.ErrPoll) {
+				return fmt.Errorf("capture: reading %s: the socket reported an error: the interface went down or was removed: %w", s.iface, err)
+			}
+			return fmt.Errorf("capture: reading %s: %w", s.iface, err)
+		}
+		f.Data = data
+		f.Timestamp = ci.Timestamp
+		f.Length = ci.Length
+		f.LinkType = s.linkType
+		if ci.Length > len(data) {
+			s.truncated.Add(1)
+		}
+		s.frames.Add(1)
+		s.gate.leave(true)
+		return nil
+	}
+}
+
+// Close stops the source; see the type's documentation for how it
+// interacts with a concurrent ReadFrame. It always returns nil and may be
+// called more than once, from any goroutine.
+func (s *AFPacketSource) Close() error {
+	if s.gate.close() {
+		s.group.memberClosed()
+	}
+	return nil
+}
+
+// quiesce makes the kernel drop every packet before it reaches the ring
+// (and before it is counted); the ring stays mapped. Called by the gate
+// with gate.mu held, so no ReadFrame is running.
+func (s *AFPacketSource) quiesce() {
+	_ = s.tp.SetBPF(dropAll())
+}
+
+// release takes the final kernel counters, closes the socket and unmaps
+// the ring. Called once by the gate, with gate.mu held.
+func (s *AFPacketSource) release() {
+	s.statsMu.Lock()
+	_ = s.refreshLocked()
+	s.tp.Close()
+	s.tp = nil
+	s.statsMu.Unlock()
+}
+
+// LiveStats returns the source's counters; see LiveStatsReader.
+func (s *AFPacketSource) LiveStats() (LiveStats, error) {
+	s.statsMu.Lock()
+	var err error
+	if s.tp != nil {
+		err = s.refreshLocked()
+	}
+	st := LiveStats{
+		Interface:    s.iface,
+		Member:       s.member,
+		Received:     s.kernel.packets,
+		Dropped:      s.kernel.drops,
+		QueueFreezes: s.kernel.freezes,
+	}
+	s.statsMu.Unlock()
+	st.Frames = s.frames.Load()
+	st.Truncated = s.truncated.Load()
+	return st, err
+}
+
+// refreshLocked adds what the kernel counted since the last read.
+func (s *AFPacketSource) refreshLocked() error {
+	_, v3, err := s.tp.SocketStats()
+	if err != nil {
+		return fmt.Errorf("capture: reading the kernel counters of %s: %w", s.iface, err)
+	}
+	k := &s.kernel
+	p, d, f := uint32(v3.Packets()), uint32(v3.Drops()), uint32(v3.QueueFreezes())
+	k.packets += uint64(p - k.lastPackets)
+	k.drops += uint64(d - k.lastDrops)
+	k.freezes += uint64(f - k.lastFrzs)
+	k.lastPackets, k.lastDrops, k.lastFrzs = p, d, f
+	return nil
+}
+
+// LinkType returns the link type of the frames this source returns.
+func (s *AFPacketSource) LinkType() LinkType { return s.linkType }

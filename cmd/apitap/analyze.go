@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/apitap/apitap/capture"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+func newAnalyzeCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "analyze [flags] FILE...",
+		Short: "Rebuild the HTTP transactions in capture files",
+		Long: `Reads pcap or pcapng files (optionally gzip-compressed; "-" reads standard
+input), merged in packet-time order, and rebuilds the HTTP/1.x transactions
+in them. A summary is printed on stderr at the end.`,
+		Example: `  apitap analyze capture.pcap --transactions tx.jsonl
+  apitap analyze day1.pcap.gz day2.pcapng -t - | jq .uri
+  tcpdump -w - -i eth1 | apitap analyze - -t tx.jsonl`,
+		Args: cobra.MinimumNArgs(1),
+	}
+	addPipelineFlags(cmd.Flags())
+	cmd.Flags().String("progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always, never")
+	cmd.Flags().Bool("quiet", false, "print no summary")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		v, err := newViper(cmd)
+		if err != nil {
+			return err
+		}
+		cfg, err := pipelineConfigFrom(v)
+		if err != nil {
+			return err
+		}
+		level, err := logLevel(v.GetString("log-level"))
+		if err != nil {
+			return err
+		}
+		stderr := cmd.ErrOrStderr()
+		logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+		progress, err := wantProgress(v.GetString("progress"), stderr)
+		if err != nil {
+			return err
+		}
+		// Files are read as fast as the workers go: never drop.
+		cfg.Engine.Block = true
+		cfg.Queue.Block = true
+		return analyze(cmd.Context(), args, cfg, logger, cmd.InOrStdin(), cmd.OutOrStdout(), stderr, progress, v.GetBool("quiet"))
+	}
+	return cmd
+}
+
+func wantProgress(mode string, stderr io.Writer) (bool, error) {
+	switch mode {
+	case "always":
+		return true, nil
+	case "never":
+		return false, nil
+	case "auto":
+		f, ok := stderr.(*os.File)
+		return ok && term.IsTerminal(int(f.Fd())), nil
+	}
+	return false, usageError{fmt.Errorf("--progress: %q is not one of auto, always, never", mode)}
+}
+
+func analyze(ctx context.Context, files []string, cfg pipelineConfig, logger *slog.Logger, stdin io.Reader, stdout, stderr io.Writer, progress, quiet bool) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	// Like tcpdump, a damaged file (truncated, corrupt record) is reported
+	// and the files after it are still read: what came before the damage is good.
+	warn := func(err error) {
+		logger.Warn("capture file is damaged; everything before the damage was analyzed", "component", "capture", "err", err)
+	}
+	src, err := capture.OpenFiles(files, capture.FileConfig{Stdin: stdin, Warn: warn})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	reg := prometheus.NewRegistry()
+	p, err := newPipeline(cfg, logger, reg, stdout)
+	if err != nil {
+		return err
+	}
+	var bar *progressBar
+	if progress {
+		bar = startProgress(stderr, src, p)
+	}
+	runErr := p.run(ctx, src)
+	bar.stop()
+	sum := p.summary()
+	if !quiet {
+		sum.write(stderr)
+	}
+	if runErr != nil {
+		return runErr
+	}
+	if sum.Dropped > 0 {
+		logger.Warn("transactions were dropped on the way to the output", "dropped", sum.Dropped)
+	}
+	return nil
+}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// exchange is the part of a transaction (or of a ground-truth record) that
+// the tests compare.
+type exchange struct {
+	Method          string `json:"method"`
+	Host            string `json:"host"`
+	URI             string `json:"uri"`
+	Status          int    `json:"status"`
+	RequestBodyLen  int64  `json:"request_body_len"`
+	ResponseBodyLen int64  `json:"response_body_len"`
+}
+
+func readExchanges(t *testing.T, data []byte) []exchange {
+	t.Helper()
+	var out []exchange
+	for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var e exchange
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("line %d: %v: %s", i+1, err, line)
+		}
+		out = append(out, e)
+	}
+	slices.SortFunc(out, func(a, b exchange) int {
+		return strings.Compare(fmt.Sprint(a), fmt.Sprint(b))
+	})
+	return out
+}
+
+// TestDemo runs the README's first command on the shipped capture and
+// compares every transaction with the ground truth recorded with it.
+func TestDemo(t *testing.T) {
+	dir := filepath.Join("testdata", "demo")
+	truth, err := os.ReadFile(filepath.Join(dir, "demo.truth.jsonl"))
+	if err != nil {
+		t.Fatalf("the shipped demo truth is missing: %v", err)
+	}
+	for _, workers := range []string{"1", "2"} {
+		t.Run("workers="+workers, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "tx.jsonl")
+			var stdout, stderr bytes.Buffer
+			code := run([]string{"analyze", filepath.Join(dir, "demo.pcap"), "--transactions", out, "--workers", workers}, nil, &stdout, &stderr)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			got, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, w := readExchanges(t, got), readExchanges(t, truth)
+			if !slices.Equal(g, w) {
+				t.Errorf("transactions differ from the truth:\ngot  %v\nwant %v", g, w)
+			}
+			for _, want := range []string{"transactions  91", "connections", "elapsed"} {
+				if !strings.Contains(stderr.String(), want) {
+					t.Errorf("summary lacks %q:\n%s", want, stderr.String())
+				}
+			}
+		})
+	}
+}
+
+// TestErrors checks that bad input and bad settings give one clear line
+// naming the problem, and the right exit code.
+func TestErrors(t *testing.T) {
+	tmp := t.TempDir()
+	text := filepath.Join(tmp, "notes.txt")
+	os.WriteFile(text, []byte("hello, this is not a capture\n"), 0o644)
+	demo := filepath.Join("testdata", "demo", "demo.pcap")
+	data, err := os.ReadFile(demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(tmp, "cut.pcap")
+	os.WriteFile(cut, data[:len(data)-100], 0o644)
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		contains []string
+	}{
+		{"missing file", []string{"analyze", filepath.Join(tmp, "nope.pcap")}, 1, []string{"nope.pcap", "no such file"}},
+		{"not a capture", []string{"analyze", text}, 1, []string{"notes.txt", "not a pcap or pcapng file"}},
+		{"directory", []string{"analyze", tmp}, 1, []string{"is a directory"}},
+		{"no files", []string{"analyze"}, 1, []string{"requires at least 1 arg"}},
+		{"bad workers", []string{"analyze", demo, "--workers", "0"}, 2, []string{"--workers"}},
+		{"bad size", []string{"analyze", demo, "--max-body-bytes", "lots"}, 2, []string{"--max-body-bytes", `"lots" is not a size`}},
+		{"unknown flag", []string{"analyze", demo, "--frobnicate"}, 2, []string{"unknown flag: --frobnicate"}},
+		{"bad progress", []string{"analyze", demo, "--progress", "sometimes"}, 2, []string{"--progress"}},
+		{"sensor without interface", []string{"sensor"}, 2, []string{"--interface is required"}},
+		{"sensor missing interface", []string{"sensor", "-i", "nosuch0"}, 1, []string{"interface nosuch0 not found"}},
+		// A truncated file is analyzed up to the damage: a warning, not a failure.
+		{"truncated", []string{"analyze", cut}, 0, []string{"cut.pcap", "truncated", "transactions"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(tt.args, nil, &stdout, &stderr)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d; stderr: %s", code, tt.code, stderr.String())
+			}
+			for _, want := range tt.contains {
+				if !strings.Contains(stderr.String(), want) {
+					t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+				}
+			}
+			if strings.Contains(stderr.String(), "goroutine ") || strings.Contains(stderr.String(), "panic") {
+				t.Errorf("stack trace on stderr:\n%s", stderr.String())
+			}
+		})
+	}
+}
+
+// TestStdin reads a capture from standard input, gzip-compressed, with the
+// transactions on stdout.
+func TestStdin(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "demo", "demo.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"analyze", "-", "-t", "-", "--quiet"}, bytes.NewReader(gzipBytes(t, data)), &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if n := strings.Count(stdout.String(), "\n"); n != 91 {
+		t.Errorf("%d transactions on stdout, want 91", n)
+	}
+	if stderr.Len() != 0 {
+		t.Errorf("--quiet printed: %s", stderr.String())
+	}
+}
+
+func gzipBytes(t *testing.T, data []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(data)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}

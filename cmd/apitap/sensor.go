@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/apitap/apitap/capture"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/cobra"
+)
+
+func newSensorCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "sensor --interface IFACE [flags]",
+		Short: "Rebuild HTTP transactions live from a mirror port",
+		Long: `Captures on a network interface (a SPAN/TAP mirror port) through an AF_PACKET
+TPACKET_V3 ring, with a fanout group spreading packets over several sockets,
+until SIGINT or SIGTERM; then flushes what is in flight and prints a summary.`,
+		Example: `  apitap sensor --interface eth1 --transactions tx.jsonl
+  apitap sensor -i eth1 --bpf 'tcp port 80 or tcp port 8080' --fanout 2 -t -`,
+		Args: cobra.NoArgs,
+	}
+	addPipelineFlags(cmd.Flags())
+	fs := cmd.Flags()
+	fs.StringP("interface", "i", "", "interface to capture on (required)")
+	fs.String("bpf", "", `capture filter in tcpdump syntax, e.g. "tcp port 80"`)
+	fs.Int("fanout", 1, "AF_PACKET sockets in the fanout group (each read by its own goroutine)")
+	fs.Bool("promiscuous", true, "put the interface in promiscuous mode")
+	fs.String("ring-size", "64MiB", "ring buffer size per fanout socket")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		v, err := newViper(cmd)
+		if err != nil {
+			return err
+		}
+		cfg, err := pipelineConfigFrom(v)
+		if err != nil {
+			return err
+		}
+		level, err := logLevel(v.GetString("log-level"))
+		if err != nil {
+			return err
+		}
+		live := capture.LiveConfig{
+			Interface:     v.GetString("interface"),
+			BPF:           v.GetString("bpf"),
+			FanoutMembers: v.GetInt("fanout"),
+			Promiscuous:   v.GetBool("promiscuous"),
+		}
+		if live.Interface == "" {
+			return usageError{fmt.Errorf("--interface is required (the mirror port to listen on, e.g. eth1)")}
+		}
+		if live.FanoutMembers < 1 || live.FanoutMembers > 64 {
+			return usageError{fmt.Errorf("--fanout: %d is not between 1 and 64", live.FanoutMembers)}
+		}
+		ring, err := parseSize(v.GetString("ring-size"))
+		if err != nil || ring < 1<<20 {
+			return usageError{fmt.Errorf("--ring-size: %q must be a size of at least 1MiB", v.GetString("ring-size"))}
+		}
+		live.RingBytes = ring
+		stderr := cmd.ErrOrStderr()
+		logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+		return sensor(cmd.Context(), live, cfg, logger, cmd)
+	}
+	return cmd
+}
+
+func sensor(ctx context.Context, live capture.LiveConfig, cfg pipelineConfig, logger *slog.Logger, cmd *cobra.Command) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	reg := prometheus.NewRegistry()
+	sources, err := capture.OpenInterface(live, reg)
+	if err != nil {
+		return err
+	}
+	// Live capture must never stall: full queues drop and count.
+	cfg.Engine.Block = false
+	cfg.Queue.Block = false
+	p, err := newPipeline(cfg, logger, reg, cmd.OutOrStdout())
+	if err != nil {
+		closeAll(sources)
+		return err
+	}
+	logger.Info("capturing; stop with Ctrl-C (SIGINT) or SIGTERM", "component", "capture", "interface", live.Interface, "fanout", live.FanoutMembers, "workers", cfg.Engine.Workers)
+	go func() {
+		<-ctx.Done()
+		closeAll(sources) // unblocks the readers; the engine then flushes
+	}()
+	runErr := p.run(ctx, sources...)
+	sum := p.summary()
+	if ls, err := capture.TotalLiveStats(sources); err == nil {
+		sum.KernelDrops = ls.Dropped
+	}
+	sum.write(cmd.ErrOrStderr())
+	return runErr
+}
+
+func closeAll(sources []capture.Source) {
+	for _, s := range sources {
+		s.Close()
+	}
+}

@@ -1,0 +1,12 @@
+// Package storage delivers what the pipeline produces to its destinations
+// (ClickHouse, an embedded engine, JSON Lines files) through one Sink
+// interface.
+//
+// Workers hand transactions to a Producer (one per worker, not safe for
+// concurrent use); producers batch them onto a bounded Queue whose single
+// consumer goroutine writes each batch to the Sink. When the queue is full a
+// producer either waits (Config.Block, for capture files, where losing data
+// is never right) or drops the batch and counts it (live capture, which must
+// never stall). Nothing is lost silently: every dropped transaction and
+// every failed write is counted in Stats and in the metrics.
+package storage

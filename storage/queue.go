@@ -1,0 +1,198 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/apitap/apitap/reassembly"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Sink writes batches of transactions somewhere. WriteTransactions is called
+// from one goroutine at a time; it must not keep the slice (it may keep the
+// *Transaction values, which it owns from then on).
+type Sink interface {
+	WriteTransactions(ctx context.Context, batch []*reassembly.Transaction) error
+	// Close flushes what is buffered and releases the destination.
+	Close() error
+}
+
+// QueueConfig sets up a Queue.
+type QueueConfig struct {
+	// BatchSize is how many transactions a producer collects before it hands
+	// the batch on. Zero means 256.
+	BatchSize int
+	// Depth is how many batches may wait for the sink. Zero means 64.
+	Depth int
+	// Block makes producers wait for room instead of dropping when the queue
+	// is full. Set it for capture files; leave it false for live capture.
+	Block bool
+}
+
+// QueueStats are cumulative counters of a Queue.
+type QueueStats struct {
+	Enqueued    uint64 // transactions handed to the queue
+	Written     uint64 // transactions the sink accepted
+	Dropped     uint64 // transactions dropped because the queue was full
+	WriteErrors uint64 // batches the sink failed to write (their transactions are counted in Failed)
+	Failed      uint64 // transactions in batches the sink failed to write
+}
+
+// Queue is a bounded queue of transaction batches in front of a Sink.
+type Queue struct {
+	cfg    QueueConfig
+	sink   Sink
+	log    *slog.Logger
+	ch     chan []*reassembly.Transaction
+	done   chan struct{}
+	closed atomic.Bool
+	err    error // first write error, read after done
+
+	enqueued, written, dropped, writeErrors, failed atomic.Uint64
+	mDropped, mWritten, mErrors                     prometheus.Counter
+	pool                                            sync.Pool
+}
+
+// NewQueue starts the consumer goroutine that writes to sink. Close stops it.
+func NewQueue(cfg QueueConfig, sink Sink, logger *slog.Logger, reg prometheus.Registerer) (*Queue, error) {
+	if cfg.BatchSize < 0 {
+		return nil, fmt.Errorf("storage: queue batch size %d: must not be negative", cfg.BatchSize)
+	}
+	if cfg.Depth < 0 {
+		return nil, fmt.Errorf("storage: queue depth %d: must not be negative", cfg.Depth)
+	}
+	if cfg.BatchSize == 0 {
+		cfg.BatchSize = 256
+	}
+	if cfg.Depth == 0 {
+		cfg.Depth = 64
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	q := &Queue{
+		cfg:  cfg,
+		sink: sink,
+		log:  logger.With("component", "storage"),
+		ch:   make(chan []*reassembly.Transaction, cfg.Depth),
+		done: make(chan struct{}),
+		mDropped: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "apitap", Subsystem: "storage",
+			Name: "dropped_transactions_total", Help: "Transactions dropped because the storage queue was full."}),
+		mWritten: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "apitap", Subsystem: "storage",
+			Name: "written_transactions_total", Help: "Transactions written to the sink."}),
+		mErrors: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "apitap", Subsystem: "storage",
+			Name: "write_errors_total", Help: "Batches the sink failed to write."}),
+	}
+	q.pool.New = func() any { b := make([]*reassembly.Transaction, 0, cfg.BatchSize); return &b }
+	if reg != nil {
+		for _, c := range []prometheus.Collector{q.mDropped, q.mWritten, q.mErrors,
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "apitap", Subsystem: "storage",
+				Name: "queue_batches", Help: "Batches waiting for the sink."}, func() float64 { return float64(len(q.ch)) }),
+		} {
+			if err := reg.Register(c); err != nil {
+				return nil, fmt.Errorf("storage: registering metrics: %w", err)
+			}
+		}
+	}
+	go q.consume()
+	return q, nil
+}
+
+func (q *Queue) consume() {
+	defer close(q.done)
+	ctx := context.Background()
+	for batch := range q.ch {
+		if err := q.sink.WriteTransactions(ctx, batch); err != nil {
+			q.writeErrors.Add(1)
+			q.failed.Add(uint64(len(batch)))
+			q.mErrors.Inc()
+			if q.err == nil {
+				q.err = err
+				q.log.Error("writing transactions failed; later failures are counted in apitap_storage_write_errors_total", "err", err)
+			}
+		} else {
+			q.written.Add(uint64(len(batch)))
+			q.mWritten.Add(float64(len(batch)))
+		}
+		clear(batch)
+		batch = batch[:0]
+		q.pool.Put(&batch)
+	}
+}
+
+// Producer returns a new producer for one worker goroutine.
+func (q *Queue) Producer() *Producer {
+	return &Producer{q: q}
+}
+
+func (q *Queue) send(batch []*reassembly.Transaction) {
+	if len(batch) == 0 {
+		return
+	}
+	n := uint64(len(batch))
+	q.enqueued.Add(n)
+	if q.cfg.Block {
+		q.ch <- batch
+		return
+	}
+	select {
+	case q.ch <- batch:
+	default:
+		q.dropped.Add(n)
+		q.mDropped.Add(float64(n))
+	}
+}
+
+// Close waits until every batch handed on has been written, closes the sink
+// and returns the first write or close error. Producers must have been
+// flushed, and must not be used afterwards.
+func (q *Queue) Close() error {
+	if q.closed.Swap(true) {
+		return errors.New("storage: queue closed twice")
+	}
+	close(q.ch)
+	<-q.done
+	return errors.Join(q.err, q.sink.Close())
+}
+
+// Stats returns the queue's counters; it is safe to call concurrently.
+func (q *Queue) Stats() QueueStats {
+	return QueueStats{
+		Enqueued:    q.enqueued.Load(),
+		Written:     q.written.Load(),
+		Dropped:     q.dropped.Load(),
+		WriteErrors: q.writeErrors.Load(),
+		Failed:      q.failed.Load(),
+	}
+}
+
+// Producer collects one worker's transactions into batches. It implements
+// reassembly.TransactionSink. It is not safe for concurrent use.
+type Producer struct {
+	q     *Queue
+	batch []*reassembly.Transaction
+}
+
+// HandleTransaction adds t to the current batch, handing the batch to the
+// queue when it is full.
+func (p *Producer) HandleTransaction(t *reassembly.Transaction) {
+	if p.batch == nil {
+		p.batch = *p.q.pool.Get().(*[]*reassembly.Transaction)
+	}
+	p.batch = append(p.batch, t)
+	if len(p.batch) >= p.q.cfg.BatchSize {
+		p.Flush()
+	}
+}
+
+// Flush hands the partial batch to the queue.
+func (p *Producer) Flush() {
+	if len(p.batch) > 0 {
+		p.q.send(p.batch)
+	}
+	p.batch = nil
+}
