@@ -81,6 +81,13 @@ type DecoderConfig struct {
 	TeredoPorts   []uint16
 	AYIYAPorts    []uint16
 	GTPUPorts     []uint16
+
+	// NoTeredoDetection turns off the recognition of Teredo on any port.
+	// False (the default) decodes a UDP datagram on a port that matches no
+	// encapsulation as Teredo when its payload is exactly one IPv6 packet
+	// carrying TCP, as Zeek does: Teredo relays use arbitrary ports once a
+	// qualification exchange on 3544 has set the tunnel up.
+	NoTeredoDetection bool
 }
 
 // UDP encapsulations, as stored in Decoder.udpPorts (0: none).
@@ -112,9 +119,10 @@ const (
 // concurrently from any goroutine. Decoding allocates nothing in the steady
 // state, except when reassembly needs more buffers than it has pooled.
 type Decoder struct {
-	maxDepth int
-	udpPorts *[65536]uint8
-	frag     *defragmenter // nil when reassembly is disabled
+	maxDepth      int
+	udpPorts      *[65536]uint8
+	teredoAnyPort bool
+	frag          *defragmenter // nil when reassembly is disabled
 
 	// Per-frame state.
 	ts       time.Time // of the frame (never keep the *Frame: it would escape)
@@ -128,8 +136,9 @@ type Decoder struct {
 // NewDecoder returns a Decoder configured by cfg.
 func NewDecoder(cfg DecoderConfig) *Decoder {
 	d := &Decoder{
-		maxDepth: cfg.MaxDepth,
-		udpPorts: new([65536]uint8),
+		maxDepth:      cfg.MaxDepth,
+		udpPorts:      new([65536]uint8),
+		teredoAnyPort: !cfg.NoTeredoDetection,
 	}
 	if d.maxDepth <= 0 {
 		d.maxDepth = DefaultMaxDepth
@@ -855,6 +864,13 @@ func (d *Decoder) udp(b []byte, p *Packet) result {
 	}
 	if k := d.udpPorts[sport]; k != udpNone && sport != dport {
 		if r, ok := d.udpTunnel(k, b[8:], p); ok {
+			return r
+		}
+	}
+	// Teredo on a port of the relay's choosing: only a bare IPv6 header
+	// whose length fills the datagram exactly and whose next header is TCP.
+	if pl := b[8:]; d.teredoAnyPort && len(pl) >= 60 && pl[0]>>4 == 6 && pl[6] == 6 && 40+int(be16(pl[4:])) == len(pl) {
+		if r, ok := d.udpTunnel(udpTeredo, pl, p); ok {
 			return r
 		}
 	}

@@ -323,6 +323,10 @@ func decCases() []decCase {
 			o := decIP4(decOutA4, decOutB4, layers.IPProtocolUDP)
 			return decSerialize(t, decCat(decLayers{decEth(layers.EthernetTypeIPv4), o, decUDP(o, 3544, 50000)}, decInner(true))...)
 		}},
+		{name: "Teredo on relay ports", link: LinkTypeEthernet, v6: true, tunnels: T(TunnelTeredo, 1), frame: func(t testing.TB) []byte {
+			o := decIP4(decOutA4, decOutB4, layers.IPProtocolUDP)
+			return decSerialize(t, decCat(decLayers{decEth(layers.EthernetTypeIPv4), o, decUDP(o, 32900, 3797)}, decInner(true))...)
+		}},
 		{name: "Teredo origin indication", link: LinkTypeEthernet, v6: true, tunnels: T(TunnelTeredo, 1), frame: func(t testing.TB) []byte {
 			o := decIP4(decOutA4, decOutB4, layers.IPProtocolUDP)
 			return decSerialize(t, decCat(decLayers{decEth(layers.EthernetTypeIPv4), o, decUDP(o, 3544, 50000), decRaw(0, 0, 0x12, 0x34, 1, 2, 3, 4)}, decInner(true))...)
@@ -561,6 +565,9 @@ func TestDecodeNonTCP(t *testing.T) {
 		{"udp to 3544 that is not Teredo", LinkTypeEthernet, func(t testing.TB) []byte { return udpFrame(t, 3544, []byte("hello world")) }, "udp", decTunnels()},
 		{"udp to 3544 with a payload like IPv6 of the wrong length", LinkTypeEthernet, func(t testing.TB) []byte {
 			return udpFrame(t, 3544, append([]byte{0x60, 0, 0, 0, 0, 200, 6, 64}, make([]byte, 60)...))
+		}, "udp", decTunnels()},
+		{"udp on another port with a payload like IPv6 of the wrong length", LinkTypeEthernet, func(t testing.TB) []byte {
+			return udpFrame(t, 40000, append([]byte{0x60, 0, 0, 0, 0, 200, 6, 64}, make([]byte, 60)...))
 		}, "udp", decTunnels()},
 		{"udp to 4789 with reserved VXLAN flags", LinkTypeEthernet, func(t testing.TB) []byte {
 			return udpFrame(t, 4789, append([]byte{0x0c, 0, 0, 0, 0, 0, 1, 0}, make([]byte, 60)...))

@@ -128,7 +128,7 @@ func (nopCloser) Close() error { return nil }
 type discardSink struct{}
 
 func (discardSink) WriteTransactions(context.Context, []*reassembly.Transaction) error { return nil }
-func (discardSink) Close() error                                                      { return nil }
+func (discardSink) Close() error                                                       { return nil }
 
 // summary sums every stage's counters. Call it after run has returned.
 func (p *pipeline) summary() summary {
