@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gopacket/gopacket/afpacket"
 	"github.com/prometheus/client_golang/prometheus"
@@ -39,12 +40,21 @@ const (
 // own should therefore call ReadFrame once more after Close (or close
 // after ReadFrame has returned an error) to free the ring at once.
 // LiveStats may be called from any goroutine at any time.
+//
+// To stop without losing what the kernel has already accepted (the packets
+// of a partly filled ring block wait up to the block timeout before the
+// reader sees them), call Drain first, read until io.EOF, then Close.
 type AFPacketSource struct {
-	iface    string
-	member   int
-	linkType LinkType
-	gate     *liveGate
-	group    *liveGroup
+	iface        string
+	member       int
+	linkType     LinkType
+	blockTimeout time.Duration
+	gate         *liveGate
+	group        *liveGroup
+
+	// drainUntil is 0, or the wall-clock time (UnixNano) after which a
+	// draining ReadFrame that finds the ring empty returns io.EOF.
+	drainUntil atomic.Int64
 
 	// tp is the socket and ring; nil once released. ReadFrame uses it
 	// under gate.mu, LiveStats under statsMu; release takes both.
@@ -183,7 +193,7 @@ func openAFPacketMember(cfg LiveConfig, member int, sockType afpacket.OptSocketT
 			return nil, fmt.Errorf("capture: putting %s in promiscuous mode: %w", cfg.Interface, err)
 		}
 	}
-	s := &AFPacketSource{iface: cfg.Interface, member: member, linkType: linkType, group: group, tp: tp}
+	s := &AFPacketSource{iface: cfg.Interface, member: member, linkType: linkType, blockTimeout: cfg.BlockTimeout, group: group, tp: tp}
 	s.gate = &liveGate{release: s.release, quiesce: s.quiesce}
 	group.open.Add(1)
 	return s, nil
@@ -238,11 +248,15 @@ func (s *AFPacketSource) ReadFrame(f *Frame) error {
 	if !s.gate.enter() {
 		return io.EOF
 	}
+	if s.tp == nil { // drained and released
+		s.gate.leave(false)
+		return io.EOF
+	}
 	for {
 		data, ci, err := s.tp.ZeroCopyReadPacketData()
 		if err != nil {
 			if errors.Is(err, afpacket.ErrTimeout) || errors.Is(err, unix.EINTR) {
-				if s.gate.stopping() {
+				if s.gate.stopping() || s.drained() {
 					return s.gate.stopEOF()
 				}
 				continue
@@ -264,6 +278,35 @@ func (s *AFPacketSource) ReadFrame(f *Frame) error {
 		s.gate.leave(true)
 		return nil
 	}
+}
+
+// Drain stops the source gracefully: the kernel queues no more packets
+// for it (a drop-all filter, so the counters stop too), and ReadFrame goes
+// on returning the frames already in the ring, including those of the
+// block the kernel was filling, which it hands over within two block
+// timeouts. Once three have passed and the ring is empty, ReadFrame
+// releases the socket and the ring and returns io.EOF, as does every later
+// call. Close must still be called (it may also be called at any time to
+// stop at once). Drain may be called from any goroutine, concurrently with
+// ReadFrame, more than once; after Close it does nothing.
+func (s *AFPacketSource) Drain() {
+	s.statsMu.Lock() // keeps release from closing the socket under SetBPF
+	defer s.statsMu.Unlock()
+	if s.tp == nil || s.drainUntil.Load() != 0 {
+		return
+	}
+	_ = s.tp.SetBPF(dropAll())
+	// The kernel's retire timer fires every block timeout and closes a
+	// block that was already open at its previous firing: two timeouts,
+	// and a third for timer slack.
+	s.drainUntil.Store(time.Now().Add(3 * s.blockTimeout).UnixNano())
+}
+
+// drained reports whether a Drain has run its course: called when the
+// ring had nothing for a whole poll interval.
+func (s *AFPacketSource) drained() bool {
+	d := s.drainUntil.Load()
+	return d != 0 && time.Now().UnixNano() >= d
 }
 
 // Close stops the source; see the type's documentation for how it

@@ -317,6 +317,87 @@ func TestAFPacketClose(t *testing.T) {
 	})
 }
 
+// TestAFPacketDrain checks the graceful stop: after Drain, the readers get
+// every frame the kernel had accepted, including those of the ring block
+// it was still filling (which Close would have lost), then io.EOF once the
+// ring is empty; frames sent after Drain are not queued, and the sockets
+// are released before Close.
+func TestAFPacketDrain(t *testing.T) {
+	for _, members := range []int{1, 2} {
+		t.Run(fmt.Sprintf("members=%d", members), func(t *testing.T) {
+			l := newAFLink(t)
+			base := packetSockets(t, l.b)
+			// The default block timeout (100ms) keeps the frames below in
+			// a block the kernel has not handed over yet.
+			srcs := l.open(t, LiveConfig{FanoutMembers: members})
+			c := collect(srcs, func(p afParsed) bool { return p.ok })
+			const n = 64
+			for i := range n {
+				l.send(t, afFrame(afSpec{src: netip.AddrPortFrom(l.client, uint16(20000+i)), dst: netip.AddrPortFrom(l.server, 80), seq: uint32(i)}))
+			}
+			received := waitReceived(t, srcs, n)
+
+			start := time.Now()
+			for _, s := range srcs {
+				s.(*AFPacketSource).Drain()
+				s.(*AFPacketSource).Drain() // a second call changes nothing
+			}
+			// Not queued any more: never read, not counted.
+			for i := range 8 {
+				l.send(t, afFrame(afSpec{src: netip.AddrPortFrom(l.client, 30000), dst: netip.AddrPortFrom(l.server, 80), seq: uint32(n + i)}))
+			}
+			done := make(chan struct{})
+			go func() { c.wg.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				t.Fatal("the readers did not reach io.EOF within 5s of Drain")
+			}
+			// Three block timeouts, a poll interval and scheduling.
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("draining took %v, want about 350ms", d)
+			}
+			if len(c.errs) > 0 {
+				t.Fatalf("read errors: %v", c.errs)
+			}
+			seen := make([]int, n)
+			for _, g := range c.got {
+				if g.p.seq >= n {
+					t.Errorf("frame %d sent after Drain was read", g.p.seq)
+					continue
+				}
+				seen[g.p.seq]++
+			}
+			for i, k := range seen {
+				if k != 1 {
+					t.Errorf("frame %d read %d times, want once", i, k)
+				}
+			}
+			if k := packetSockets(t, l.b); k != base {
+				t.Errorf("%d packet sockets after draining, want %d: the sockets were not released", k, base)
+			}
+			st, err := TotalLiveStats(srcs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Received != received || st.Dropped != 0 || st.Frames < n {
+				t.Errorf("LiveStats after draining = %+v; want %d received (nothing after Drain), no drop, at least %d frames", st, received, n)
+			}
+			var f Frame
+			for _, s := range srcs {
+				if err := s.ReadFrame(&f); err != io.EOF {
+					t.Errorf("ReadFrame after draining = %v, want io.EOF", err)
+				}
+				s.Close()
+				s.(*AFPacketSource).Drain() // after Close: nothing happens
+				if err := s.ReadFrame(&f); err != io.EOF {
+					t.Errorf("ReadFrame after Close = %v, want io.EOF", err)
+				}
+			}
+		})
+	}
+}
+
 // TestAFPacketKernelDrops fills a small ring without reading it and checks
 // that the kernel's drops and queue freezes are counted, in LiveStats and
 // in the metrics, and that the ring then yields the frames it kept.

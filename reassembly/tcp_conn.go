@@ -204,8 +204,8 @@ func (t *table) release(i int32) {
 	c := t.at(i)
 	delete(t.byKey, c.key)
 	t.recent[0].idx, t.recent[1].idx = nilIdx, nilIdx
-	segs := c.half[0].segs[:0]
-	segs2 := c.half[1].segs[:0]
+	segs := trimSegs(c.half[0].segs[:0])
+	segs2 := trimSegs(c.half[1].segs[:0])
 	*c = conn{}
 	// Keep the (empty) segment slices of the slot for its next tenant, so
 	// that a busy table reuses them instead of allocating.
@@ -213,6 +213,22 @@ func (t *table) release(i int32) {
 	c.links[linkTimeout].next = t.free
 	t.free = i
 	t.used--
+}
+
+// keptSegs is the largest capacity of an empty segment slice that a
+// direction keeps (and a freed slot passes on to its next tenant): larger
+// ones, left by a burst of out-of-order segments, are dropped, so that the
+// memory of segment records follows the bytes buffered now (bounded by
+// Config.MaxBufferedBytes) rather than the largest burst each connection
+// slot ever saw.
+const keptSegs = 4
+
+// trimSegs returns segs (empty), or nil when its capacity is above keptSegs.
+func trimSegs(segs []segment) []segment {
+	if cap(segs) > keptSegs {
+		return nil
+	}
+	return segs
 }
 
 // pushFront puts conn i at the head of l using link slot k.

@@ -316,6 +316,9 @@ func (a *Assembler) popSeg(ci int32, c *conn, d int) {
 	n := copy(h.segs, h.segs[1:])
 	h.segs[n] = segment{}
 	h.segs = h.segs[:n]
+	if n == 0 {
+		h.segs = trimSegs(h.segs)
+	}
 	a.pool.put(s.buf)
 	a.addHeld(ci, c, -cap(s.data))
 }
@@ -328,7 +331,7 @@ func (a *Assembler) releaseAll(ci int32, c *conn) {
 			a.pool.put(h.segs[k].buf)
 		}
 		clear(h.segs)
-		h.segs = h.segs[:0]
+		h.segs = trimSegs(h.segs[:0])
 	}
 	if c.held != 0 {
 		a.addHeld(ci, c, -c.held)

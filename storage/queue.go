@@ -21,6 +21,24 @@ type Sink interface {
 	Close() error
 }
 
+// EncodingSink is a Sink that writes transactions as bytes (JSON Lines,
+// say). A Queue in front of one encodes each transaction in the Producer,
+// on its worker's goroutine, so that the encoding scales with the workers
+// instead of running in the queue's single consumer; the consumer then
+// calls WriteEncoded instead of WriteTransactions.
+type EncodingSink interface {
+	Sink
+	// AppendTransaction appends the encoding of t to dst and returns the
+	// extended slice. Producers call it concurrently: it must be safe for
+	// concurrent use, and keep neither t nor dst.
+	AppendTransaction(dst []byte, t *reassembly.Transaction) []byte
+	// WriteEncoded writes data, the encodings of batch appended in order
+	// by AppendTransaction. Like WriteTransactions it is called from one
+	// goroutine at a time, must not keep the slices, and owns the
+	// *Transaction values from then on.
+	WriteEncoded(ctx context.Context, batch []*reassembly.Transaction, data []byte) error
+}
+
 // QueueConfig sets up a Queue.
 type QueueConfig struct {
 	// BatchSize is how many transactions a producer collects before it hands
@@ -42,12 +60,23 @@ type QueueStats struct {
 	Failed      uint64 // transactions in batches the sink failed to write
 }
 
+// maxKeptEncoded is the largest encoding buffer a batch keeps for reuse.
+const maxKeptEncoded = 1 << 20
+
+// batch is what producers hand to the consumer: transactions and, when the
+// sink is an EncodingSink, their encodings. Batches are pooled.
+type batch struct {
+	txs  []*reassembly.Transaction
+	data []byte
+}
+
 // Queue is a bounded queue of transaction batches in front of a Sink.
 type Queue struct {
 	cfg    QueueConfig
 	sink   Sink
+	enc    EncodingSink // sink, when it encodes in the producers
 	log    *slog.Logger
-	ch     chan []*reassembly.Transaction
+	ch     chan *batch
 	done   chan struct{}
 	closed atomic.Bool
 	err    error // first write error, read after done
@@ -78,7 +107,7 @@ func NewQueue(cfg QueueConfig, sink Sink, logger *slog.Logger, reg prometheus.Re
 		cfg:  cfg,
 		sink: sink,
 		log:  logger.With("component", "storage"),
-		ch:   make(chan []*reassembly.Transaction, cfg.Depth),
+		ch:   make(chan *batch, cfg.Depth),
 		done: make(chan struct{}),
 		mDropped: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "apitap", Subsystem: "storage",
 			Name: "dropped_transactions_total", Help: "Transactions dropped because the storage queue was full."}),
@@ -87,7 +116,8 @@ func NewQueue(cfg QueueConfig, sink Sink, logger *slog.Logger, reg prometheus.Re
 		mErrors: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "apitap", Subsystem: "storage",
 			Name: "write_errors_total", Help: "Batches the sink failed to write."}),
 	}
-	q.pool.New = func() any { b := make([]*reassembly.Transaction, 0, cfg.BatchSize); return &b }
+	q.enc, _ = sink.(EncodingSink)
+	q.pool.New = func() any { return &batch{txs: make([]*reassembly.Transaction, 0, cfg.BatchSize)} }
 	if reg != nil {
 		for _, c := range []prometheus.Collector{q.mDropped, q.mWritten, q.mErrors,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "apitap", Subsystem: "storage",
@@ -105,23 +135,42 @@ func NewQueue(cfg QueueConfig, sink Sink, logger *slog.Logger, reg prometheus.Re
 func (q *Queue) consume() {
 	defer close(q.done)
 	ctx := context.Background()
-	for batch := range q.ch {
-		if err := q.sink.WriteTransactions(ctx, batch); err != nil {
+	for b := range q.ch {
+		var err error
+		if q.enc != nil {
+			err = q.enc.WriteEncoded(ctx, b.txs, b.data)
+		} else {
+			err = q.sink.WriteTransactions(ctx, b.txs)
+		}
+		n := len(b.txs)
+		if err != nil {
 			q.writeErrors.Add(1)
-			q.failed.Add(uint64(len(batch)))
+			q.failed.Add(uint64(n))
 			q.mErrors.Inc()
 			if q.err == nil {
 				q.err = err
 				q.log.Error("writing transactions failed; later failures are counted in apitap_storage_write_errors_total", "err", err)
 			}
 		} else {
-			q.written.Add(uint64(len(batch)))
-			q.mWritten.Add(float64(len(batch)))
+			q.written.Add(uint64(n))
+			q.mWritten.Add(float64(n))
 		}
-		clear(batch)
-		batch = batch[:0]
-		q.pool.Put(&batch)
+		q.putBatch(b)
 	}
+}
+
+func (q *Queue) getBatch() *batch { return q.pool.Get().(*batch) }
+
+// putBatch empties b and pools it, with its encoding buffer unless that
+// grew large.
+func (q *Queue) putBatch(b *batch) {
+	clear(b.txs)
+	b.txs = b.txs[:0]
+	b.data = b.data[:0]
+	if cap(b.data) > maxKeptEncoded {
+		b.data = nil
+	}
+	q.pool.Put(b)
 }
 
 // Producer returns a new producer for one worker goroutine.
@@ -129,21 +178,19 @@ func (q *Queue) Producer() *Producer {
 	return &Producer{q: q}
 }
 
-func (q *Queue) send(batch []*reassembly.Transaction) {
-	if len(batch) == 0 {
-		return
-	}
-	n := uint64(len(batch))
+func (q *Queue) send(b *batch) {
+	n := uint64(len(b.txs))
 	q.enqueued.Add(n)
 	if q.cfg.Block {
-		q.ch <- batch
+		q.ch <- b
 		return
 	}
 	select {
-	case q.ch <- batch:
+	case q.ch <- b:
 	default:
 		q.dropped.Add(n)
 		q.mDropped.Add(float64(n))
+		q.putBatch(b)
 	}
 }
 
@@ -174,25 +221,29 @@ func (q *Queue) Stats() QueueStats {
 // reassembly.TransactionSink. It is not safe for concurrent use.
 type Producer struct {
 	q     *Queue
-	batch []*reassembly.Transaction
+	batch *batch
 }
 
-// HandleTransaction adds t to the current batch, handing the batch to the
-// queue when it is full.
+// HandleTransaction adds t to the current batch (encoding it when the sink
+// is an EncodingSink), handing the batch to the queue when it is full.
 func (p *Producer) HandleTransaction(t *reassembly.Transaction) {
 	if p.batch == nil {
-		p.batch = *p.q.pool.Get().(*[]*reassembly.Transaction)
+		p.batch = p.q.getBatch()
 	}
-	p.batch = append(p.batch, t)
-	if len(p.batch) >= p.q.cfg.BatchSize {
+	b := p.batch
+	b.txs = append(b.txs, t)
+	if p.q.enc != nil {
+		b.data = p.q.enc.AppendTransaction(b.data, t)
+	}
+	if len(b.txs) >= p.q.cfg.BatchSize {
 		p.Flush()
 	}
 }
 
 // Flush hands the partial batch to the queue.
 func (p *Producer) Flush() {
-	if len(p.batch) > 0 {
+	if p.batch != nil && len(p.batch.txs) > 0 {
 		p.q.send(p.batch)
+		p.batch = nil
 	}
-	p.batch = nil
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/apitap/apitap/capture"
@@ -30,6 +31,9 @@ in them. A summary is printed on stderr at the end.`,
 	addPipelineFlags(cmd.Flags())
 	cmd.Flags().String("progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always, never")
 	cmd.Flags().Bool("quiet", false, "print no summary")
+	// For profiling the pipeline (docs/PERFORMANCE.md), not for users.
+	cmd.Flags().String("cpuprofile", "", "write a CPU profile of the run to this file")
+	_ = cmd.Flags().MarkHidden("cpuprofile")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		v, err := newViper(cmd)
 		if err != nil {
@@ -52,9 +56,33 @@ in them. A summary is printed on stderr at the end.`,
 		// Files are read as fast as the workers go: never drop.
 		cfg.Engine.Block = true
 		cfg.Queue.Block = true
+		if path := v.GetString("cpuprofile"); path != "" {
+			stopProfile, err := startCPUProfile(path)
+			if err != nil {
+				return err
+			}
+			defer stopProfile()
+		}
 		return analyze(cmd.Context(), args, cfg, logger, cmd.InOrStdin(), cmd.OutOrStdout(), stderr, progress, v.GetBool("quiet"))
 	}
 	return cmd
+}
+
+// startCPUProfile writes a CPU profile to path until the returned function
+// is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 func wantProgress(mode string, stderr io.Writer) (bool, error) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -30,12 +31,13 @@ func addPipelineFlags(fs *pflag.FlagSet) {
 	fs.Bool("headers", false, "include request and response headers in the transactions output")
 	fs.Bool("bodies", false, "include the captured (decoded, capped) bodies in the transactions output")
 	fs.IntP("workers", "w", runtime.NumCPU(), "reassembly workers (connections are sharded across them)")
-	fs.Int("max-connections", 0, "TCP connections tracked per worker before the least recently active is evicted (0: 1048576)")
-	fs.String("max-reassembly-memory", "0", "out-of-order bytes buffered per worker, e.g. 256MiB (0: 256 MiB)")
+	fs.String("memory-limit", "1GiB", "resident memory cap of the run; the settings below left at 0 are derived from it (0: no cap, stage defaults)")
+	fs.Int("max-connections", 0, "TCP connections tracked per worker before the least recently active is evicted (0: derived from --memory-limit, at most 1048576)")
+	fs.String("max-reassembly-memory", "0", "out-of-order bytes buffered per worker, e.g. 256MiB (0: derived from --memory-limit, at most 256 MiB)")
 	fs.Duration("idle-timeout", 0, "close connections idle this long in packet time (0: 2m)")
 	fs.String("max-header-bytes", "0", "header block size limit per HTTP message (0: 64 KiB)")
 	fs.Int("max-headers", 0, "header count limit per HTTP message (0: 256)")
-	fs.String("max-body-bytes", "0", "body bytes captured per HTTP message (0: 1 MiB; -1: none)")
+	fs.String("max-body-bytes", "0", "body bytes captured per HTTP message (0: 1 MiB, less if --memory-limit needs it; -1: none)")
 	fs.String("max-decoded-bytes", "0", "decoded (decompressed) body limit per message (0: 4 MiB)")
 	fs.Int("max-decode-ratio", 0, "decompression ratio limit against bombs (0: 100)")
 	fs.Int("max-pending-requests", 0, "requests awaiting a response per connection (0: 64)")
@@ -79,10 +81,38 @@ func pipelineConfigFrom(v *viper.Viper) (pipelineConfig, error) {
 	cfg.HTTP.MaxDecodedBytes = int(size("max-decoded-bytes"))
 	cfg.HTTP.MaxDecodeRatio = nonNeg("max-decode-ratio")
 	cfg.HTTP.MaxPendingRequests = nonNeg("max-pending-requests")
+	limit := size("memory-limit")
+	if limit < 0 {
+		errs = append(errs, fmt.Sprintf("--memory-limit: %d must not be negative", limit))
+	}
 	if len(errs) > 0 {
 		return cfg, usageError{fmt.Errorf("invalid settings: %s", strings.Join(errs, "; "))}
 	}
+	plan, err := planMemory(limit, &cfg, memoryEnvFrom(v))
+	if err != nil {
+		return cfg, usageError{err}
+	}
+	cfg.Memory = plan
 	return cfg, nil
+}
+
+// memoryEnvFrom reads what the memory budget needs from the sensor's
+// settings (the analyze command has none: one source, no ring). Invalid
+// values are left for the sensor to report.
+func memoryEnvFrom(v *viper.Viper) memoryEnv {
+	env := memoryEnv{Sources: 1}
+	if !slices.Contains(v.AllKeys(), "fanout") { // not the sensor (an APITAP_FANOUT variable aside)
+		return env
+	}
+	fanout := v.GetInt("fanout")
+	if fanout < 1 || fanout > 64 {
+		return env
+	}
+	env.Sources = fanout
+	if ring, err := parseSize(v.GetString("ring-size")); err == nil && ring > 0 {
+		env.RingBytes = ring * int64(fanout)
+	}
+	return env
 }
 
 // parseSize parses "1048576", "64KiB", "1MiB", "1GiB", "1GB", "-1".

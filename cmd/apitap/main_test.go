@@ -101,6 +101,9 @@ func TestErrors(t *testing.T) {
 		{"bad progress", []string{"analyze", demo, "--progress", "sometimes"}, 2, []string{"--progress"}},
 		{"sensor without interface", []string{"sensor"}, 2, []string{"--interface is required"}},
 		{"sensor missing interface", []string{"sensor", "-i", "nosuch0"}, 1, []string{"interface nosuch0 not found"}},
+		{"sensor bad bpf", []string{"sensor", "-i", "lo", "--bpf", "tcp port banana"}, 1, []string{`invalid BPF filter "tcp port banana"`, "unknown port"}},
+		{"sensor bpf syntax", []string{"sensor", "-i", "lo", "--bpf", "tcp port 80 and"}, 1, []string{`invalid BPF filter "tcp port 80 and"`, "syntax error"}},
+		{"sensor bad fanout", []string{"sensor", "-i", "lo", "--fanout", "0"}, 2, []string{"--fanout"}},
 		// A truncated file is analyzed up to the damage: a warning, not a failure.
 		{"truncated", []string{"analyze", cut}, 0, []string{"cut.pcap", "truncated", "transactions"}},
 	}
@@ -118,6 +121,9 @@ func TestErrors(t *testing.T) {
 			}
 			if strings.Contains(stderr.String(), "goroutine ") || strings.Contains(stderr.String(), "panic") {
 				t.Errorf("stack trace on stderr:\n%s", stderr.String())
+			}
+			if tt.code != 0 && strings.Count(strings.TrimSuffix(stderr.String(), "\n"), "\n") != 0 {
+				t.Errorf("a failure should print one line; stderr:\n%s", stderr.String())
 			}
 		})
 	}

@@ -26,6 +26,8 @@ type pipelineConfig struct {
 	JSONL      jsonl.Config
 	// Transactions is the JSONL output path ("-" is stdout, "" none).
 	Transactions string
+	// Memory is the memory budget the settings were derived from (memory.go).
+	Memory memoryPlan
 }
 
 // pipeline is capture → reassembly (TCP + HTTP) → storage, wired for one run.
@@ -36,6 +38,7 @@ type pipeline struct {
 	producers  []*storage.Producer
 	queue      *storage.Queue
 	start      time.Time
+	memory     memoryPlan
 }
 
 // newPipeline builds the stages. stdout is where "-" writes.
@@ -54,7 +57,8 @@ func newPipeline(cfg pipelineConfig, logger *slog.Logger, reg prometheus.Registe
 		sink.Close()
 		return nil, err
 	}
-	p := &pipeline{queue: q, start: time.Now()}
+	p := &pipeline{queue: q, start: time.Now(), memory: cfg.Memory}
+	logger.Debug("memory budget", "component", "memory", "plan", cfg.Memory)
 	handlers := make([]capture.Handler, workers)
 	for i := range workers {
 		wreg := prometheus.WrapRegistererWith(prometheus.Labels{"worker": strconv.Itoa(i)}, reg)
@@ -97,6 +101,7 @@ func (h flushingHandler) Flush(now time.Time) {
 // run reads the sources to their end (or until ctx is done), flushes every
 // stage in order and closes the storage queue.
 func (p *pipeline) run(ctx context.Context, sources ...capture.Source) error {
+	defer applyMemoryLimit(p.memory)()
 	runErr := p.engine.Run(ctx, sources...)
 	closeErr := p.queue.Close()
 	if runErr != nil {
@@ -171,5 +176,7 @@ func (p *pipeline) summary() summary {
 		Dropped:     qs.Dropped + qs.Failed,
 		FirstPacket: es.First,
 		LastPacket:  es.Last,
+		PeakRSS:     peakRSS(),
+		MemoryLimit: p.memory.Limit,
 	}
 }

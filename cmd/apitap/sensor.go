@@ -72,7 +72,7 @@ func sensor(ctx context.Context, live capture.LiveConfig, cfg pipelineConfig, lo
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	sigCtx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	reg := prometheus.NewRegistry()
 	sources, err := capture.OpenInterface(live, reg)
@@ -88,17 +88,46 @@ func sensor(ctx context.Context, live capture.LiveConfig, cfg pipelineConfig, lo
 		return err
 	}
 	logger.Info("capturing; stop with Ctrl-C (SIGINT) or SIGTERM", "component", "capture", "interface", live.Interface, "fanout", live.FanoutMembers, "workers", cfg.Engine.Workers)
+	done := make(chan struct{})
 	go func() {
-		<-ctx.Done()
-		closeAll(sources) // unblocks the readers; the engine then flushes
+		select {
+		case <-sigCtx.Done():
+		case <-done:
+			return
+		}
+		// A second signal ends the process at once.
+		stop()
+		logger.Info("stopping: reading what the kernel has already captured, then flushing", "component", "capture", "interface", live.Interface)
+		// The readers return io.EOF once the rings are empty; the engine
+		// then flushes every stage. A signal is a normal end, not an
+		// error: the engine's context is the caller's, not the signal's.
+		drainAll(sources)
 	}()
 	runErr := p.run(ctx, sources...)
+	close(done)
+	closeAll(sources)
 	sum := p.summary()
 	if ls, err := capture.TotalLiveStats(sources); err == nil {
 		sum.KernelDrops = ls.Dropped
 	}
 	sum.write(cmd.ErrOrStderr())
 	return runErr
+}
+
+// drainer is a live source that can stop without losing the packets the
+// kernel has already accepted (capture.AFPacketSource).
+type drainer interface{ Drain() }
+
+// drainAll stops the sources gracefully: a drainer is drained (its reader
+// ends once its ring is empty), any other source is closed.
+func drainAll(sources []capture.Source) {
+	for _, s := range sources {
+		if d, ok := s.(drainer); ok {
+			d.Drain()
+		} else {
+			s.Close()
+		}
+	}
 }
 
 func closeAll(sources []capture.Source) {

@@ -26,6 +26,8 @@ type summary struct {
 	KernelDrops   uint64
 	FirstPacket   time.Time
 	LastPacket    time.Time
+	PeakRSS       int64 // peak resident memory of the process so far (0: unknown)
+	MemoryLimit   int64 // --memory-limit (0: none)
 }
 
 func (s summary) write(w io.Writer) {
@@ -53,6 +55,13 @@ func (s summary) write(w io.Writer) {
 	fmt.Fprintf(tw, "limits hit\t%d\t%s\n", limits, detail)
 	if s.KernelDrops > 0 {
 		fmt.Fprintf(tw, "kernel drops\t%d\t\n", s.KernelDrops)
+	}
+	if s.PeakRSS > 0 {
+		limit := "no --memory-limit"
+		if s.MemoryLimit > 0 {
+			limit = "--memory-limit " + formatSize(s.MemoryLimit)
+		}
+		fmt.Fprintf(tw, "memory\t%s\t(peak resident; %s)\n", formatSize(s.PeakRSS), limit)
 	}
 	if !s.FirstPacket.IsZero() {
 		fmt.Fprintf(tw, "capture span\t%s\t(%s to %s)\n", s.LastPacket.Sub(s.FirstPacket).Round(time.Millisecond),

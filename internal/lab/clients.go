@@ -33,6 +33,10 @@ type Env struct {
 	loop      netip.Addr
 	transport *http.Transport
 	client    *http.Client
+	// dial and command, when set (NewEnv), replace net.Dialer and
+	// exec.CommandContext for the Go client and curl.
+	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
+	command func(ctx context.Context, name string, args ...string) *exec.Cmd
 
 	mu    sync.Mutex
 	truth []Exchange
@@ -46,6 +50,7 @@ func (e *Env) initClient() {
 		IdleConnTimeout:       time.Minute,
 		ExpectContinueTimeout: 2 * time.Second,
 		ForceAttemptHTTP2:     false,
+		DialContext:           e.dial,
 	}
 	e.client = &http.Client{
 		Transport:     e.transport,
@@ -201,7 +206,11 @@ func (e *Env) Curl(ctx context.Context, reqs ...CurlRequest) error {
 		}
 		args = append(args, r.URL)
 	}
-	cmd := exec.CommandContext(ctx, bin, args...)
+	newCmd := exec.CommandContext
+	if e.command != nil {
+		newCmd = e.command
+	}
+	cmd := newCmd(ctx, bin, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

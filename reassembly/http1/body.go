@@ -25,9 +25,10 @@ func (d *dir) startBody(length int64) {
 	d.bodyCap = max
 	if length >= 0 && (d.fr.ncodings == 0 || d.c.f.cfg.DisableDecoding) {
 		// The size is known and the bytes are kept as they are: store
-		// them straight into the slice the transaction will own.
+		// them straight into the slice the transaction will own, which
+		// grows as they arrive (growDirect), up to that size.
 		if n := int(min(length, int64(max))); n > 0 {
-			d.bodyBuf = make([]byte, 0, n)
+			d.bodyCap = n
 			d.bodyDirect = true
 		}
 		return
@@ -42,6 +43,9 @@ func (d *dir) bodyBytes(p []byte) {
 		return
 	}
 	room := d.bodyCap - len(d.bodyBuf)
+	if d.bodyDirect && cap(d.bodyBuf)-len(d.bodyBuf) < min(room, len(p)) {
+		d.growDirect(min(room, len(p)))
+	}
 	if room >= len(p) {
 		d.bodyBuf = append(d.bodyBuf, p...)
 		return
@@ -51,6 +55,26 @@ func (d *dir) bodyBytes(p []byte) {
 		d.bodyTrunc = true
 		d.c.f.stats.BodyLimit++
 	}
+}
+
+// Direct bodies are not allocated at the size their Content-Length
+// announces, which costs a peer nothing to send: the buffer is at most
+// directGrowth times the bytes received (at least minDirectBody), so that
+// idle connections announcing large bodies hold little. A body that
+// arrives whole in one segment still takes one allocation of its exact
+// size; a long one takes a few (×directGrowth each).
+const (
+	directGrowth  = 4
+	minDirectBody = 512
+)
+
+// growDirect makes room for n more bytes in the direct body buffer.
+func (d *dir) growDirect(n int) {
+	need := len(d.bodyBuf) + n
+	c := min(d.bodyCap, max(need, directGrowth*max(cap(d.bodyBuf), n), minDirectBody))
+	b := make([]byte, len(d.bodyBuf), c)
+	copy(b, d.bodyBuf)
+	d.bodyBuf = b
 }
 
 // finishBody returns the stored body of the message ending now, decoded

@@ -52,18 +52,18 @@ func (h *head) appendFields(d *dir, block []byte, n int) {
 }
 
 // reset empties h, keeping its buffers unless they grew large.
-func (h *head) reset() head {
-	r := head{block: h.block[:0], fold: h.fold[:0], hdrs: h.hdrs[:0]}
-	if cap(r.block) > maxKeptHead {
-		r.block = nil
+func (h *head) reset() {
+	h.block, h.fold, h.hdrs = h.block[:0], h.fold[:0], h.hdrs[:0]
+	if cap(h.block) > maxKeptHead {
+		h.block = nil
 	}
-	if cap(r.fold) > maxKeptHead {
-		r.fold = nil
+	if cap(h.fold) > maxKeptHead {
+		h.fold = nil
 	}
-	if cap(r.hdrs) > maxKeptHead/16 {
-		r.hdrs = nil
+	if cap(h.hdrs) > maxKeptHead/16 {
+		h.hdrs = nil
 	}
-	return r
+	h.start, h.host, h.hasHost, h.seen = startSpans{}, hspan{}, false, false
 }
 
 func (h *head) size() int { return len(h.block) + len(h.fold) }
@@ -165,9 +165,13 @@ func (e *entry) build() *reassembly.Transaction {
 
 // Size classes of a Transaction allocated together with its header fields.
 type (
-	tx8  struct {
+	tx8 struct {
 		t reassembly.Transaction
 		h [8]reassembly.Header
+	}
+	tx12 struct {
+		t reassembly.Transaction
+		h [12]reassembly.Header
 	}
 	tx16 struct {
 		t reassembly.Transaction
@@ -195,6 +199,9 @@ func newTransaction(n int) (*reassembly.Transaction, []reassembly.Header) {
 		return new(reassembly.Transaction), nil
 	case n <= 8:
 		x := new(tx8)
+		return &x.t, x.h[:n]
+	case n <= 12:
+		x := new(tx12)
 		return &x.t, x.h[:n]
 	case n <= 16:
 		x := new(tx16)

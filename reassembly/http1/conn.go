@@ -15,6 +15,7 @@ const (
 	methodOther methodKind = iota
 	methodHEAD
 	methodCONNECT
+	methodPRI // "PRI * HTTP/2.0": the HTTP/2 connection preface
 )
 
 // progress of one side of a transaction.
@@ -35,10 +36,10 @@ type entry struct {
 	tx                reassembly.Transaction
 	reqHead, respHead head
 	req, resp         progress
-	method    methodKind
-	http09    bool // the request is an HTTP/0.9 simple request
-	expect100 bool // the request carries Expect: 100-continue
-	noRequest bool // a response seen without a request
+	method            methodKind
+	http09            bool // the request is an HTTP/0.9 simple request
+	expect100         bool // the request carries Expect: 100-continue
+	noRequest         bool // a response seen without a request
 }
 
 // role of a direction: which messages its bytes carry.
@@ -111,7 +112,9 @@ func (c *conn) Fin(fromClient bool, ts time.Time) {
 	c.tryEmit()
 }
 
-// Close implements reassembly.StreamHandler.
+// Close implements reassembly.StreamHandler. CloseFIN ends a body
+// delimited by the close cleanly; any other reason marks it FlagTruncated.
+// Every transaction still queued is emitted, in order.
 func (c *conn) Close(reason reassembly.CloseReason, ts time.Time) {
 	if c.closed {
 		return

@@ -12,19 +12,19 @@ import (
 type state uint8
 
 const (
-	stIdle       state = iota // between messages: skipping empty lines
-	stHead                    // start line and header block, accumulating in buf
-	stSkipHead                // header block over the limit: skipping to its end
-	stBodyLength              // Content-Length body
-	stChunkSize               // chunk-size line
-	stChunkData               // chunk data
-	stChunkEnd                // line end after chunk data
-	stTrailer                 // trailer block, accumulating in buf
-	stSkipTrailer             // trailer block over the limit
-	stBodyClose               // body delimited by the end of the direction
-	stResync                  // looking for the next message start
-	stIgnore                  // the rest of the direction is not HTTP (after HTTP/0.9)
-	stDone                    // the direction has ended
+	stIdle        state = iota // between messages: skipping empty lines
+	stHead                     // start line and header block, accumulating in buf
+	stSkipHead                 // header block over the limit: skipping to its end
+	stBodyLength               // Content-Length body
+	stChunkSize                // chunk-size line
+	stChunkData                // chunk data
+	stChunkEnd                 // line end after chunk data
+	stTrailer                  // trailer block, accumulating in buf
+	stSkipTrailer              // trailer block over the limit
+	stBodyClose                // body delimited by the end of the direction
+	stResync                   // looking for the next message start
+	stIgnore                   // the rest of the direction is not HTTP (after HTTP/0.9)
+	stDone                     // the direction has ended
 )
 
 // resyncWindow caps the bytes kept while looking for a message start: a
@@ -54,12 +54,11 @@ type dir struct {
 	flags    reassembly.Flags // flags of the message in progress
 
 	// Framing of the message in progress.
-	fr         framing
-	afterHead  state // state to enter once a skipped header block ends
-	remaining  int64
-	bodyLen    int64
-	chunkJunk  bool // bytes between chunk data and its line end
-	skipLine   uint8
+	fr          framing
+	remaining   int64
+	bodyLen     int64
+	chunkJunk   bool // bytes between chunk data and its line end
+	skipLine    uint8
 	method      methodKind // of the request a response answers
 	bodyBuf     []byte     // stored body (bodyScratch when it is copied or decoded at the end)
 	bodyScratch []byte     // reusable storage for bodies
@@ -293,17 +292,39 @@ func (d *dir) plausibleStart(p []byte) bool {
 	if d.role != roleRequest && prefixOfHTTP(p) {
 		return true
 	}
+	// Only the first bytes are looked at, so that this costs O(1)
+	// however the line arrives; parseRequestLine and beginMessage apply
+	// the same bounds to whole lines.
+	j := 0
+	for j < len(p) && j <= maxBlankLine && (isSpace(p[j]) || p[j] == '\r') {
+		j++
+	}
+	if j == len(p) {
+		return j <= maxBlankLine // a blank line, so far
+	}
 	if d.role == roleResponse {
 		return false
 	}
-	for len(p) > 0 && isSpace(p[0]) {
-		p = p[1:]
-	}
 	i := 0
-	for i < len(p) && tchar[p[i]] {
+	for i < len(p) && i <= maxLeadingSpace && isSpace(p[i]) {
 		i++
 	}
-	return i == len(p) || (i > 0 && isSpace(p[i])) || (i == 0 && p[i] == '\r')
+	if i > maxLeadingSpace {
+		return false
+	}
+	start := i
+	for i < len(p) && i-start <= maxMethod && tchar[p[i]] {
+		i++
+	}
+	switch n := i - start; {
+	case n > maxMethod:
+		return false
+	case i == len(p):
+		return true
+	case n == 0:
+		return false
+	}
+	return isSpace(p[i])
 }
 
 // prefixOfHTTP reports whether the first bytes of p (up to five) are a
@@ -471,7 +492,7 @@ const (
 // transaction.
 func (d *dir) beginMessage(line []byte, ts time.Time) lineVerdict {
 	c := d.c
-	if isBlank(line) {
+	if len(line) <= maxBlankLine && isBlank(line) {
 		return lineBlank
 	}
 	d.flags = 0
@@ -511,6 +532,8 @@ func (d *dir) beginRequest(rl requestLine, ts time.Time) {
 		e.method = methodHEAD
 	case equalFold(rl.method, "connect"):
 		e.method = methodCONNECT
+	case string(rl.method) == "PRI" && string(rl.target) == "*" && string(rl.version) == "2.0":
+		e.method = methodPRI
 	}
 	e.http09 = rl.http09
 	if rl.http09 {
@@ -696,6 +719,13 @@ func (d *dir) endMessage(ts time.Time) {
 	d.scan = 0
 	d.lineOK = false
 	d.state = next
+	if e != nil && d.role == roleRequest && e.method == methodPRI {
+		// HTTP/2 with prior knowledge: the rest is not HTTP/1.x.
+		e.tx.Flags |= reassembly.FlagUpgrade
+		c.f.stats.Upgrades++
+		c.stop()
+		return
+	}
 	if e != nil && d.role == roleResponse {
 		switch {
 		case e.tx.Status == 101:
@@ -728,6 +758,15 @@ func (d *dir) detach() {
 func (d *dir) end(ts time.Time, clean bool) {
 	if d.state == stDone {
 		return
+	}
+	if d.state == stHead && d.lineOK && len(d.buf) > 0 && d.buf[len(d.buf)-1] == '\n' {
+		// Only the empty line is missing: the head is complete, as libhtp
+		// and Zeek have it; what the body needs is checked below.
+		d.finishHead(d.buf, true, ts)
+	}
+	if d.state == stTrailer && (len(d.buf) == 0 || d.buf[len(d.buf)-1] == '\n') {
+		d.addTrailers(d.buf)
+		d.endMessage(ts)
 	}
 	switch d.state {
 	case stHead:
@@ -952,9 +991,10 @@ func (d *dir) resync(data []byte) (n int, prefix []byte, found bool) {
 			d.lineCut = false
 			d.lineBad = false
 		}
-		if len(d.lineWin)+len(part) > resyncWindow {
+		if len(d.lineWin)+len(part) > 2*resyncWindow {
 			// Keep the end of an over-long line: a request line may still
-			// begin inside it.
+			// begin inside it. The window is trimmed to resyncWindow only
+			// when it doubles, so that tiny segments cost O(1) each.
 			d.lineCut = true
 			d.lineBad = false
 			if len(part) >= resyncWindow {

@@ -37,10 +37,17 @@
 // After a gap (Gap) inside a body of known length the lost bytes are
 // skipped and parsing goes on; anywhere else the message in progress is
 // closed with FlagGap and the direction resynchronises on the next
-// plausible message start: a request line ending in HTTP/1.x at the start
-// of a line on the client side, "HTTP/1.x NNN" anywhere on the server side.
-// Bytes that are not HTTP at a message boundary are skipped the same way
-// and counted.
+// plausible message start: on the client side a request line ending in
+// HTTP/1.x at the start of a line, or a known method glued to the end of
+// the previous bytes ("...}POST /x HTTP/1.1", a body of unknown length);
+// on the server side "HTTP/1.x NNN" anywhere. Bytes that are not HTTP at
+// a message boundary are skipped the same way and counted; a connection
+// that shows no HTTP message within Config.MaxResyncBytes is given up. As
+// in Zeek, a request line after other bytes and white space on its line,
+// a lone word, or a version-less line whose target does not start with
+// "/" or a scheme is not a request, so that the first line of another
+// text protocol is not counted as HTTP. The HTTP/2 connection preface
+// ("PRI * HTTP/2.0") is recorded with FlagUpgrade and ends parsing too.
 //
 // # Transactions
 //

@@ -2,7 +2,6 @@ package http1
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,7 +13,7 @@ import (
 // connections does not pin memory for ever.
 const (
 	maxFreeBuffers = 256
-	maxFreeEntries = 1024
+	maxFreeEntries = 256
 	maxKeptBuf     = 16 << 10 // header buffers larger than this are not recycled
 )
 
@@ -113,6 +112,9 @@ func (f *Factory) releaseBuffers(d *dir) {
 	if cap(b.lineWin) > maxKeptBuf {
 		b.lineWin = nil
 	}
+	if cap(b.scratch) > maxKeptBuf {
+		b.scratch = nil
+	}
 	if len(f.freeBufs) < maxFreeBuffers {
 		f.freeBufs = append(f.freeBufs, b)
 	}
@@ -145,17 +147,14 @@ func (f *Factory) takeEntry() *entry {
 	return new(entry)
 }
 
+// putEntry recycles e. Its transaction value is left as is: newEntry
+// overwrites it whole.
 func (f *Factory) putEntry(e *entry) {
-	req, resp := e.reqHead.reset(), e.respHead.reset()
-	*e = entry{reqHead: req, respHead: resp}
-	if len(f.freeEntries) < maxFreeEntries {
-		f.freeEntries = append(f.freeEntries, e)
+	if len(f.freeEntries) >= maxFreeEntries {
+		return
 	}
-}
-
-// String describes the factory's configuration, for logs.
-func (f *Factory) String() string {
-	return fmt.Sprintf("http1.Factory{headers %d B/%d fields, body %d B, decoded %d B x%d, pending %d}",
-		f.cfg.MaxHeaderBytes, f.cfg.MaxHeaders, f.cfg.MaxBodyBytes, f.cfg.MaxDecodedBytes,
-		f.cfg.MaxDecodeRatio, f.cfg.MaxPendingRequests)
+	e.reqHead.reset()
+	e.respHead.reset()
+	e.req, e.resp, e.method, e.http09, e.expect100, e.noRequest = notSeen, notSeen, methodOther, false, false, false
+	f.freeEntries = append(f.freeEntries, e)
 }

@@ -1,6 +1,11 @@
 package http1
 
 import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/apitap/apitap/reassembly"
@@ -97,29 +102,32 @@ func fuzzRecord(steps ...step) []byte {
 // that the transactions are sane and that splitting every data callback
 // in two changes nothing.
 func FuzzParser(f *testing.F) {
-	for _, tc := range parseCases {
-		f.Add(fuzzRecord(tc.steps...))
-	}
+	// The parse cases are seeds in testdata/fuzz/FuzzParser.
 	f.Add(fuzzRecord(C(msg("GET / HTTP/1.1", "Host: h")), S(msg("HTTP/1.1 200 OK", "Content-Encoding: gzip", "Content-Length: 20")+
 		"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff\xcbH\xcd\xc9\xc9\x07\x00\x86\xa6\x106\x05\x00\x00\x00")))
 	cfg := Config{MaxHeaderBytes: 512, MaxHeaders: 8, MaxBodyBytes: 256, MaxDecodedBytes: 1024, MaxPendingRequests: 4, MaxResyncBytes: 2048}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		steps := fuzzScript(in)
-		txs, st := runFuzz(t, cfg, steps, false)
+		txs, st := runFuzz(t, cfg, steps, 0)
 		for _, tx := range txs {
 			checkSane(t, cfg, tx)
 		}
 		if st.Transactions != uint64(len(txs)) {
 			t.Fatalf("Stats.Transactions = %d, %d emitted", st.Transactions, len(txs))
 		}
-		halves, _ := runFuzz(t, cfg, steps, true)
+		halves, _ := runFuzz(t, cfg, steps, 2)
 		sameTransactions(t, "halves", halves, txs)
+		if len(in) < 400 {
+			bytewise, _ := runFuzz(t, cfg, steps, 1)
+			sameTransactions(t, "byte by byte", bytewise, txs)
+		}
 	})
 }
 
 // runFuzz runs steps, all at one timestamp (only framing is compared),
-// delivering each data step in two halves when halves is true.
-func runFuzz(t *testing.T, cfg Config, steps []step, halves bool) ([]*reassembly.Transaction, Stats) {
+// delivering each data step whole (split 0), in two halves (split 2) or
+// one byte at a time (split 1).
+func runFuzz(t *testing.T, cfg Config, steps []step, split int) ([]*reassembly.Transaction, Stats) {
 	t.Helper()
 	col := &collector{}
 	f, err := NewFactory(cfg, col, nil)
@@ -130,11 +138,16 @@ func runFuzz(t *testing.T, cfg Config, steps []step, halves bool) ([]*reassembly
 	for _, st := range steps {
 		switch st.kind {
 		case 'd':
-			if halves && len(st.data) > 1 {
+			switch {
+			case split == 2 && len(st.data) > 1:
 				m := len(st.data) / 2
 				h.Data(st.client, []byte(st.data[:m]), testBase)
 				h.Data(st.client, []byte(st.data[m:]), testBase)
-			} else {
+			case split == 1:
+				for i := range len(st.data) {
+					h.Data(st.client, []byte(st.data[i:i+1]), testBase)
+				}
+			default:
 				h.Data(st.client, []byte(st.data), testBase)
 			}
 		case 'g':
@@ -169,4 +182,48 @@ func checkSane(t *testing.T, cfg Config, tx *reassembly.Transaction) {
 	if tx.ResponseStart.IsZero() && tx.Flags&reassembly.FlagNoResponse == 0 {
 		t.Fatalf("no response without no_response: %+v", *tx)
 	}
+}
+
+var updateSeeds = flag.Bool("update", false, "rewrite the seed corpus in testdata/fuzz/FuzzParser")
+
+// TestFuzzSeedCorpus keeps a seed file per parse case in
+// testdata/fuzz/FuzzParser (regenerate with -update); a missing or stale
+// one fails.
+func TestFuzzSeedCorpus(t *testing.T) {
+	dir := filepath.Join("testdata", "fuzz", "FuzzParser")
+	for _, tc := range parseCases {
+		name := "seed-" + slug(tc.name)
+		want := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", fuzzRecord(tc.steps...))
+		path := filepath.Join(dir, name)
+		if *updateSeeds {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Errorf("seed corpus: %v (regenerate with go test -run TestFuzzSeedCorpus -update)", err)
+			continue
+		}
+		if string(got) != want {
+			t.Errorf("seed %s is stale (regenerate with -update)", path)
+		}
+	}
+}
+
+func slug(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
+			b.WriteByte('-')
+		}
+	}
+	return strings.TrimSuffix(b.String(), "-")
 }

@@ -286,7 +286,9 @@ func (d *dir) decideBody(ff frameFacts, isRequest bool, version []byte, method m
 		}
 	}
 	if ff.clSeen {
-		if ff.clInvalid || ff.clConflict || ff.clZeros {
+		// An unreadable length is a smuggling shape in a request; in a
+		// response (read to the close anyway) only malformed, as libhtp.
+		if ff.clConflict || ff.clZeros || ff.clInvalid && isRequest {
 			smuggle()
 		}
 		if ff.clInvalid {

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apitap/apitap/reassembly"
 )
@@ -173,5 +174,36 @@ func TestGiveUpStopsData(t *testing.T) {
 	script{cfg: Config{MaxResyncBytes: 10}, steps: []step{C(strings.Repeat("\x00", 20)), C("more")}, dataFalse: &stopped}.run(t)
 	if stopped != 0 {
 		t.Errorf("Data returned false first at step %d, want 0", stopped)
+	}
+}
+
+// TestTinySegmentsStayLinear delivers long lines one byte at a time: a
+// request line growing to the header limit, garbage being skipped, a
+// long header block. The work must stay linear in the bytes.
+func TestTinySegmentsStayLinear(t *testing.T) {
+	long := "GET /" + strings.Repeat("a", 200<<10)
+	garbage := strings.Repeat("{\"k\":\"some json body without new lines\"}", 6<<10)
+	hdrs := "GET /h HTTP/1.1\r\n" + strings.Repeat("X-Pad: "+strings.Repeat("p", 90)+"\r\n", 600) + "\r\n"
+	for _, tc := range []struct {
+		name string
+		data string
+	}{{"long request line", long}, {"garbage", garbage}, {"long header block", hdrs}} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := NewFactory(Config{MaxResyncBytes: -1}, &discard{}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := f.New(reassembly.ConnInfo{Client: testClient, Server: testServer}, testBase)
+			h.Data(true, []byte(msg("GET / HTTP/1.1")), testBase) // HTTP seen: no giving up
+			start := time.Now()
+			b := []byte(tc.data)
+			for i := range b {
+				h.Data(true, b[i:i+1], testBase)
+			}
+			h.Close(reassembly.CloseFIN, testBase)
+			if d := time.Since(start); d > 3*time.Second {
+				t.Errorf("%d one-byte segments took %v", len(b), d)
+			}
+		})
 	}
 }

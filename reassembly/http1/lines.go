@@ -22,6 +22,14 @@ var tchar = func() (t [256]bool) {
 
 func isSpace(b byte) bool { return b == ' ' || b == '\t' }
 
+// Bounds on the start of a start line, the same whether the line is
+// looked at whole or as it arrives (see dir.plausibleStart).
+const (
+	maxMethod       = 32 // token bytes of a method
+	maxLeadingSpace = 8  // white space before a method
+	maxBlankLine    = 64 // bytes of a white-space-only line between messages
+)
+
 func isDigit(b byte) bool { return b >= '0' && b <= '9' }
 
 // trimSpace removes SP and HT at both ends.
@@ -119,7 +127,10 @@ func parseRequestLine(line []byte, strict bool) (rl requestLine, ok bool) {
 	line = trimRightSpace(line)
 	if len(line) > 0 && isSpace(line[0]) {
 		rl.malformed = true
-		for len(line) > 0 && isSpace(line[0]) {
+		for n := 0; len(line) > 0 && isSpace(line[0]); n++ {
+			if n == maxLeadingSpace {
+				return rl, false
+			}
 			line = line[1:]
 		}
 	}
@@ -127,7 +138,7 @@ func parseRequestLine(line []byte, strict bool) (rl requestLine, ok bool) {
 	for i < len(line) && tchar[line[i]] {
 		i++
 	}
-	if i == 0 || i == len(line) || !isSpace(line[i]) {
+	if i == 0 || i > maxMethod || i == len(line) || !isSpace(line[i]) {
 		return rl, false // no method, a lone word, or a method glued to what follows
 	}
 	rl.method = line[:i]
@@ -197,7 +208,7 @@ func parseStrictRequestLine(line []byte) (rl requestLine, ok bool) {
 	for i < len(line) && tchar[line[i]] {
 		i++
 	}
-	if i == 0 || i > 32 || i+1 >= len(line) || line[i] != ' ' {
+	if i == 0 || i > maxMethod || i+1 >= len(line) || line[i] != ' ' {
 		return rl, false
 	}
 	if len(line) < i+1+1+9 {
@@ -360,7 +371,7 @@ func parseChunkSize(line []byte) (n int64, ok bool) {
 		case c >= '0' && c <= '9':
 			d = c - '0'
 		case c|0x20 >= 'a' && c|0x20 <= 'f':
-			d = c|0x20 - 'a' + 10
+			d = c | 0x20 - 'a' + 10
 		default:
 			return 0, false
 		}

@@ -176,6 +176,13 @@ var parseCases = []parseCase{
 			Reason: "Switching Protocols", RespVersion: "1.1", Flags: fUpgrade}},
 	},
 	{
+		name: "HTTP/2 with prior knowledge",
+		steps: []step{
+			C("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x12\x04\x00\x00\x00\x00\x00"), S("\x00\x00\x06\x04\x00\x00\x00\x00\x00"),
+		},
+		want: []sum{{Method: "PRI", URI: "*", Path: "*", Version: "2.0", Flags: fMalformed | fUpgrade | fNoResp}},
+	},
+	{
 		name: "CONNECT tunnel",
 		steps: []step{
 			C(msg("CONNECT example.com:443 HTTP/1.1", "Host: example.com:443")),
@@ -549,7 +556,7 @@ var parseCases = []parseCase{
 			C(msg("GET / HTTP/1.0")), S(msg("HTTP/1.0 200 OK", "Content-Length: -1") + "Hello World!"), FinS(),
 		},
 		want: []sum{{Method: "GET", URI: "/", Path: "/", Version: "1.0", Status: 200, Reason: "OK", RespVersion: "1.0",
-			RespLen: 12, RespBody: "Hello World!", Flags: fSmuggle | fMalformed}},
+			RespLen: 12, RespBody: "Hello World!", Flags: fMalformed}},
 	},
 }
 

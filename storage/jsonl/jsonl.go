@@ -39,7 +39,10 @@ type Config struct {
 	Bodies bool
 }
 
-// Writer is a storage.Sink that writes JSON Lines to an io.Writer.
+// Writer is a storage.EncodingSink that writes JSON Lines to an io.Writer:
+// a storage.Queue encodes the lines in its producers (AppendTransaction)
+// and the Writer only writes them (WriteEncoded). WriteTransactions encodes
+// and writes, for callers without a queue.
 type Writer struct {
 	cfg Config
 	w   *bufio.Writer
@@ -64,6 +67,20 @@ func (w *Writer) WriteTransactions(_ context.Context, batch []*reassembly.Transa
 		if _, err := w.w.Write(w.buf); err != nil {
 			return fmt.Errorf("jsonl: writing transactions: %w", err)
 		}
+	}
+	return nil
+}
+
+// AppendTransaction appends the JSON line of t to dst (see Append). It is
+// safe for concurrent use.
+func (w *Writer) AppendTransaction(dst []byte, t *reassembly.Transaction) []byte {
+	return Append(dst, t, w.cfg)
+}
+
+// WriteEncoded writes lines made by AppendTransaction.
+func (w *Writer) WriteEncoded(_ context.Context, _ []*reassembly.Transaction, data []byte) error {
+	if _, err := w.w.Write(data); err != nil {
+		return fmt.Errorf("jsonl: writing transactions: %w", err)
 	}
 	return nil
 }

@@ -1,0 +1,135 @@
+// Command apitap-bench is apitap's end-to-end throughput benchmark: it
+// times `apitap analyze` with one and with two workers against tshark on a
+// synthesized capture of keep-alive JSON API traffic (see package perf),
+// prints the figures as Markdown and exits with status 1 when a ratio
+// misses its target (apitap -w1 at least 50 times faster than tshark, -w2
+// at least 1.7 times faster than -w1), 2 when the benchmark cannot run.
+//
+//	go run ./internal/perf/cmd/apitap-bench -size 1GB -rounds 5 -tshark-runs 1 -update docs/PERFORMANCE.md
+//
+// The capture is kept in -cache and reused while -size and -seed are
+// unchanged. Run it on a quiet machine: it reports the load average before
+// and after.
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/apitap/apitap/internal/perf"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("apitap-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg perf.Config
+	fs.StringVar(&cfg.CacheDir, "cache", "", "directory for the capture, the apitap binary and the outputs (default: apitap/bench in the user cache directory)")
+	size := fs.String("size", "1GB", "capture size: bytes with an optional KB, MB, GB (powers of 1000) or KiB, MiB, GiB suffix")
+	fs.Uint64Var(&cfg.Seed, "seed", 1, "synthesizer seed")
+	fs.StringVar(&cfg.Apitap, "apitap", "", "apitap binary to time (default: build ./cmd/apitap into -cache)")
+	fs.StringVar(&cfg.Tshark, "tshark", "tshark", "tshark binary")
+	fs.IntVar(&cfg.Rounds, "rounds", perf.DefaultRounds, "timed runs of each apitap command")
+	fs.IntVar(&cfg.TsharkRuns, "tshark-runs", perf.DefaultTsharkRuns, "timed tshark runs (at most -rounds)")
+	fs.Float64Var(&cfg.MinTsharkRatio, "min-tshark-ratio", perf.DefaultMinTsharkRatio, "target of tshark's median over apitap -w1's")
+	fs.Float64Var(&cfg.MinWorkerRatio, "min-worker-ratio", perf.DefaultMinWorkerRatio, "target of apitap -w1's median over -w2's")
+	report := fs.String("report", "", "also write the Markdown to this file")
+	update := fs.String("update", "", "replace the generated section of this Markdown file (docs/PERFORMANCE.md)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 0 {
+		fmt.Fprintf(stderr, "apitap-bench: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	if cfg.Rounds < 1 || cfg.TsharkRuns < 1 || cfg.MinTsharkRatio <= 0 || cfg.MinWorkerRatio <= 0 {
+		fmt.Fprintln(stderr, "apitap-bench: -rounds, -tshark-runs and the ratios must be positive")
+		return 2
+	}
+	n, err := parseSize(*size)
+	if err != nil {
+		fmt.Fprintln(stderr, "apitap-bench:", err)
+		return 2
+	}
+	cfg.Size = n
+	cfg.Log = stderr
+
+	res, err := perf.Run(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "apitap-bench:", err)
+		return 2
+	}
+	var md bytes.Buffer
+	if err := res.WriteMarkdown(&md); err != nil {
+		fmt.Fprintln(stderr, "apitap-bench:", err)
+		return 2
+	}
+	stdout.Write(md.Bytes())
+	if *report != "" {
+		if err := os.WriteFile(*report, md.Bytes(), 0o644); err != nil {
+			fmt.Fprintln(stderr, "apitap-bench:", err)
+			return 2
+		}
+	}
+	if *update != "" {
+		if err := updateDoc(*update, md.Bytes()); err != nil {
+			fmt.Fprintln(stderr, "apitap-bench:", err)
+			return 2
+		}
+	}
+	if !res.Passed() {
+		for _, c := range res.Checks {
+			if !c.Pass {
+				fmt.Fprintf(stderr, "apitap-bench: %s is %.2f×, below the target of %g×\n", c.Name, c.Ratio, c.Target)
+			}
+		}
+		return 1
+	}
+	return 0
+}
+
+func updateDoc(path string, section []byte) error {
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	out, err := perf.Splice(doc, section)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return os.WriteFile(path, out, 0o644)
+}
+
+// parseSize parses "1GB", "512MiB", "1000" into bytes.
+func parseSize(s string) (int64, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	mult := int64(1)
+	for _, u := range []struct {
+		suf string
+		m   int64
+	}{{"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30}, {"kb", 1e3}, {"mb", 1e6}, {"gb", 1e9}, {"b", 1}} {
+		if strings.HasSuffix(t, u.suf) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suf)), u.m
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || v <= 0 {
+		return 0, fmt.Errorf("invalid -size %q: want e.g. 1GB, 512MiB or 1000000", s)
+	}
+	return int64(v * float64(mult)), nil
+}

@@ -1,0 +1,25 @@
+// Package perf is apitap's end-to-end throughput benchmark: it times
+// `apitap analyze` with one and with two workers against tshark on the same
+// synthesized capture of keep-alive JSON API traffic, and checks the ratios
+// the project promises (apitap with one worker at least 50 times faster
+// than tshark; two workers at least 1.7 times faster than one).
+//
+// Run makes the capture with internal/synth (or reuses the one in its cache
+// directory when the size and seed match), builds apitap from this module
+// unless a binary is given, reads the capture once so that every command
+// finds it in the page cache, then runs the commands interleaved: each
+// round runs apitap with one and with two workers (alternating which goes
+// first) and, on rounds spread evenly over the run, tshark. Every command
+// writes its output to a file in the cache directory, on the same disk as
+// the capture, as a user would; the outputs are checked after each run (the
+// transactions apitap wrote must equal the exchanges the synthesizer wrote)
+// outside the timed region. Figures are medians of wall time, because
+// machines are noisy; the ratios are ratios of medians.
+//
+// Result.WriteMarkdown renders the figures as the tables of
+// docs/PERFORMANCE.md, and Splice replaces the generated part of that file.
+//
+// Nothing here is safe for concurrent use, and nothing keeps global state.
+// Run starts CPU-heavy processes one at a time: do not run anything else
+// heavy meanwhile, or the figures measure the machine's load.
+package perf

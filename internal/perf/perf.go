@@ -1,0 +1,439 @@
+package perf
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apitap/apitap/internal/synth"
+)
+
+// Defaults of Config.
+const (
+	DefaultSize           = 1_000_000_000 // 1 GB
+	DefaultRounds         = 5
+	DefaultTsharkRuns     = 1
+	DefaultMinTsharkRatio = 50
+	DefaultMinWorkerRatio = 1.7
+)
+
+// tsharkArgs is the tshark command line apitap is compared with, after
+// "tshark -r FILE": the fields of every HTTP request and response.
+func tsharkArgs() []string {
+	return []string{"-Y", "http", "-T", "fields",
+		"-e", "http.request.method", "-e", "http.host", "-e", "http.request.uri", "-e", "http.response.code"}
+}
+
+// Config configures Run. Every field's zero value has a documented meaning.
+type Config struct {
+	// CacheDir holds the capture (reused across runs when Size and Seed
+	// match), the apitap binary Run builds and the commands' outputs.
+	// Empty: apitap/bench under os.UserCacheDir.
+	CacheDir string
+	// Size is the target size of the capture in bytes (the synthesizer
+	// ends slightly above it). Zero: 1 GB.
+	Size int64
+	// Seed seeds the synthesizer; zero is a seed like any other.
+	Seed uint64
+	// Apitap is the apitap binary to time. Empty: Run builds
+	// github.com/apitap/apitap/cmd/apitap with `go build` into CacheDir
+	// (the working directory must be inside this module).
+	Apitap string
+	// Tshark is the tshark binary, looked up in PATH when it has no slash.
+	// Empty: "tshark".
+	Tshark string
+	// Rounds is the number of timed runs of each apitap command. Zero: 5.
+	Rounds int
+	// TsharkRuns is the number of timed tshark runs, spread over the
+	// rounds; it may not exceed Rounds. Zero: 1.
+	TsharkRuns int
+	// MinTsharkRatio is the target of tshark's median over apitap's with
+	// one worker. Zero: 50.
+	MinTsharkRatio float64
+	// MinWorkerRatio is the target of apitap's median with one worker over
+	// its median with two. Zero: 1.7.
+	MinWorkerRatio float64
+	// Log receives one line per step and per run. Nil: no log.
+	Log io.Writer
+}
+
+func (c Config) normalize() (Config, error) {
+	if c.Size < 0 || c.Rounds < 0 || c.TsharkRuns < 0 || c.MinTsharkRatio < 0 || c.MinWorkerRatio < 0 {
+		return c, errors.New("perf: Size, Rounds, TsharkRuns and the ratios must not be negative")
+	}
+	if c.CacheDir == "" {
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			return c, fmt.Errorf("perf: no cache directory (give one): %w", err)
+		}
+		c.CacheDir = filepath.Join(dir, "apitap", "bench")
+	}
+	if c.Size == 0 {
+		c.Size = DefaultSize
+	}
+	if c.Tshark == "" {
+		c.Tshark = "tshark"
+	}
+	if c.Rounds == 0 {
+		c.Rounds = DefaultRounds
+	}
+	if c.TsharkRuns == 0 {
+		c.TsharkRuns = DefaultTsharkRuns
+	}
+	if c.TsharkRuns > c.Rounds {
+		return c, fmt.Errorf("perf: %d tshark runs do not fit in %d rounds; at most one tshark run per round", c.TsharkRuns, c.Rounds)
+	}
+	if c.MinTsharkRatio == 0 {
+		c.MinTsharkRatio = DefaultMinTsharkRatio
+	}
+	if c.MinWorkerRatio == 0 {
+		c.MinWorkerRatio = DefaultMinWorkerRatio
+	}
+	if c.Log == nil {
+		c.Log = io.Discard
+	}
+	return c, nil
+}
+
+// The commands a run times.
+const (
+	CmdApitap1 = "apitap -w1"
+	CmdApitap2 = "apitap -w2"
+	CmdTshark  = "tshark"
+)
+
+// Run makes or reuses the capture, times the commands and returns the
+// figures. It returns an error when a command fails or its output is
+// incomplete; a ratio that misses its target is not an error (see
+// Result.Passed).
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	cfg, err := cfg.normalize()
+	if err != nil {
+		return nil, err
+	}
+	outDir := filepath.Join(cfg.CacheDir, "out")
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return nil, fmt.Errorf("perf: cache directory: %w", err)
+	}
+	capInfo, err := ensureCapture(cfg)
+	if err != nil {
+		return nil, err
+	}
+	apitap := cfg.Apitap
+	if apitap == "" {
+		if apitap, err = buildApitap(ctx, cfg); err != nil {
+			return nil, err
+		}
+	}
+	tshark, err := exec.LookPath(cfg.Tshark)
+	if err != nil {
+		return nil, fmt.Errorf("perf: tshark not found (%w); install it (make setup installs it) or pass its path", err)
+	}
+	res := &Result{Capture: capInfo, Rounds: cfg.Rounds, TsharkRuns: cfg.TsharkRuns,
+		MinTsharkRatio: cfg.MinTsharkRatio, MinWorkerRatio: cfg.MinWorkerRatio}
+	res.Env = environment(ctx, apitap, tshark)
+
+	// Every command finds the capture in the page cache.
+	if err := readAll(capInfo.Path); err != nil {
+		return nil, err
+	}
+	cmds := map[string]command{
+		CmdApitap1: apitapCommand(apitap, capInfo.Path, filepath.Join(outDir, "apitap-w1.jsonl"), 1),
+		CmdApitap2: apitapCommand(apitap, capInfo.Path, filepath.Join(outDir, "apitap-w2.jsonl"), 2),
+		CmdTshark:  tsharkCommand(tshark, capInfo.Path, filepath.Join(outDir, "tshark.tsv")),
+	}
+	for _, name := range []string{CmdApitap1, CmdApitap2, CmdTshark} {
+		res.Commands = append(res.Commands, CommandLine{Name: name, Line: cmds[name].line()})
+	}
+	res.Env.LoadBefore = loadAverage()
+	for round, names := range schedule(cfg.Rounds, cfg.TsharkRuns) {
+		for _, name := range names {
+			r, err := cmds[name].run(ctx)
+			if err != nil {
+				return nil, err
+			}
+			r.Round = round + 1
+			if err := checkOutput(&r, capInfo); err != nil {
+				return nil, err
+			}
+			res.Runs = append(res.Runs, r)
+			fmt.Fprintf(cfg.Log, "round %d: %-10s %8.3fs  %7.1f MB/s  cpu %.2fs  rss %d MiB\n", r.Round, r.Command,
+				r.Wall.Seconds(), mbps(capInfo.Bytes, r.Wall), r.CPU.Seconds(), r.MaxRSS>>20)
+		}
+	}
+	res.Env.LoadAfter = loadAverage()
+	res.summarize()
+	return res, nil
+}
+
+// schedule returns the commands of each round: both apitap commands, the
+// first one alternating, and tshark on runs rounds spread evenly, last.
+func schedule(rounds, tsharkRuns int) [][]string {
+	out := make([][]string, rounds)
+	for i := range out {
+		if i%2 == 0 {
+			out[i] = []string{CmdApitap1, CmdApitap2}
+		} else {
+			out[i] = []string{CmdApitap2, CmdApitap1}
+		}
+	}
+	for j := range tsharkRuns {
+		i := (2*j + 1) * rounds / (2 * tsharkRuns)
+		out[i] = append(out[i], CmdTshark)
+	}
+	return out
+}
+
+// CaptureInfo describes the capture the commands read.
+type CaptureInfo struct {
+	Path      string
+	Seed      uint64
+	Bytes     int64 // file size
+	Packets   int64
+	Exchanges int64 // request/response pairs the synthesizer wrote
+	Reused    bool  // found in the cache rather than written by this run
+}
+
+// ensureCapture returns the cached capture for cfg.Size and cfg.Seed,
+// writing it (and its sidecar of synthesizer statistics) when it is
+// missing or does not match its sidecar.
+func ensureCapture(cfg Config) (CaptureInfo, error) {
+	base := filepath.Join(cfg.CacheDir, fmt.Sprintf("bulk-%d-seed%d", cfg.Size, cfg.Seed))
+	path, meta := base+".pcap", base+".json"
+	info := CaptureInfo{Path: path, Seed: cfg.Seed}
+	var st synth.Stats
+	if b, err := os.ReadFile(meta); err == nil && json.Unmarshal(b, &st) == nil {
+		if fi, err := os.Stat(path); err == nil && fi.Size() == st.Bytes && st.Exchanges > 0 {
+			info.Bytes, info.Packets, info.Exchanges, info.Reused = st.Bytes, st.Packets, st.Exchanges, true
+			fmt.Fprintf(cfg.Log, "reusing %s (%d bytes)\n", path, st.Bytes)
+			return info, nil
+		}
+	}
+	fmt.Fprintf(cfg.Log, "writing %s (%d bytes)\n", path, cfg.Size)
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return info, fmt.Errorf("perf: writing the capture: %w", err)
+	}
+	st, err = synth.WriteBulkAPI(f, synth.BulkConfig{Size: cfg.Size, Seed: cfg.Seed})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return info, fmt.Errorf("perf: writing the capture %s: %w", path, err)
+	}
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err == nil {
+		err = os.WriteFile(meta, b, 0o644)
+	}
+	if err != nil {
+		return info, fmt.Errorf("perf: writing the capture's statistics %s: %w", meta, err)
+	}
+	info.Bytes, info.Packets, info.Exchanges = st.Bytes, st.Packets, st.Exchanges
+	return info, nil
+}
+
+// buildApitap builds cmd/apitap of this module into the cache directory.
+func buildApitap(ctx context.Context, cfg Config) (string, error) {
+	bin := filepath.Join(cfg.CacheDir, "apitap")
+	fmt.Fprintf(cfg.Log, "building %s\n", bin)
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/apitap/apitap/cmd/apitap")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("perf: building apitap (run from inside the apitap module): %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// readAll reads path once, to bring it into the page cache.
+func readAll(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("perf: %w", err)
+	}
+	defer f.Close()
+	if _, err := io.Copy(io.Discard, f); err != nil {
+		return fmt.Errorf("perf: reading %s: %w", path, err)
+	}
+	return nil
+}
+
+// command is one timed command line; its standard output goes to stdout
+// when that is set, its output file is out.
+type command struct {
+	name   string
+	argv   []string
+	out    string
+	stdout bool // the output file is the command's standard output
+}
+
+func apitapCommand(bin, capture, out string, workers int) command {
+	return command{
+		name: map[int]string{1: CmdApitap1, 2: CmdApitap2}[workers],
+		argv: []string{bin, "analyze", capture, "--transactions", out, "--workers", strconv.Itoa(workers),
+			"--progress", "never", "--quiet"},
+		out: out,
+	}
+}
+
+func tsharkCommand(bin, capture, out string) command {
+	return command{name: CmdTshark, argv: append([]string{bin, "-r", capture}, tsharkArgs()...), out: out, stdout: true}
+}
+
+// line is the shell form of the command, with the cache directory's paths
+// shortened to their base names.
+func (c command) line() string {
+	parts := make([]string, len(c.argv))
+	for i, a := range c.argv {
+		if filepath.IsAbs(a) {
+			a = filepath.Base(a)
+		}
+		parts[i] = a
+	}
+	s := strings.Join(parts, " ")
+	if c.stdout {
+		s += " > " + filepath.Base(c.out)
+	}
+	return s
+}
+
+// run times one execution. The wall time covers starting the process to
+// its exit, output written and closed.
+func (c command) run(ctx context.Context) (RunResult, error) {
+	r := RunResult{Command: c.name}
+	cmd := exec.CommandContext(ctx, c.argv[0], c.argv[1:]...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	var f *os.File
+	if c.stdout {
+		var err error
+		if f, err = os.Create(c.out); err != nil {
+			return r, fmt.Errorf("perf: %s: %w", c.name, err)
+		}
+		defer f.Close()
+		cmd.Stdout = f
+	}
+	start := time.Now()
+	err := cmd.Run()
+	r.Wall = time.Since(start)
+	if err != nil {
+		return r, fmt.Errorf("perf: %s failed: %w\n%s", c.line(), err, tail(stderr.Bytes(), 2048))
+	}
+	if f != nil {
+		if err := f.Close(); err != nil {
+			return r, fmt.Errorf("perf: %s: %w", c.name, err)
+		}
+	}
+	r.CPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	r.MaxRSS = maxRSS(cmd.ProcessState)
+	r.outPath = c.out
+	return r, nil
+}
+
+func tail(b []byte, n int) []byte {
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return b
+}
+
+// checkOutput counts the records of a run's output: apitap must have
+// written one transaction per exchange of the capture; tshark's request
+// and response lines are counted for the report.
+func checkOutput(r *RunResult, capInfo CaptureInfo) error {
+	f, err := os.Open(r.outPath)
+	if err != nil {
+		return fmt.Errorf("perf: %s output: %w", r.Command, err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
+	for sc.Scan() {
+		line := sc.Bytes()
+		if r.Command != CmdTshark {
+			r.Requests++
+			continue
+		}
+		// method, host, uri, code: a request line has a method, a
+		// response line a code.
+		if i := bytes.IndexByte(line, '\t'); i > 0 {
+			r.Requests++
+		} else if j := bytes.LastIndexByte(line, '\t'); j >= 0 && j+1 < len(line) {
+			r.Responses++
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("perf: reading %s output: %w", r.Command, err)
+	}
+	if r.Command != CmdTshark && r.Requests != capInfo.Exchanges {
+		return fmt.Errorf("perf: %s wrote %d transactions; the capture holds %d exchanges", r.Command, r.Requests, capInfo.Exchanges)
+	}
+	return nil
+}
+
+// Env describes the machine and the tools of a run.
+type Env struct {
+	CPUs           int
+	CPUModel       string
+	GoVersion      string // of this benchmark's toolchain
+	Apitap, Tshark string // first line of their version output
+	// LoadBefore and LoadAfter are /proc/loadavg's one-minute averages
+	// before the first and after the last timed run (-1: unknown).
+	LoadBefore, LoadAfter float64
+}
+
+func environment(ctx context.Context, apitap, tshark string) Env {
+	e := Env{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), CPUModel: cpuModel()}
+	e.Apitap = firstLine(ctx, apitap, "version")
+	e.Tshark = firstLine(ctx, tshark, "--version")
+	return e
+}
+
+func firstLine(ctx context.Context, bin string, args ...string) string {
+	out, err := exec.CommandContext(ctx, bin, args...).Output()
+	if err != nil {
+		return "unknown"
+	}
+	line, _, _ := strings.Cut(string(out), "\n")
+	return strings.TrimSpace(line)
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	for line := range strings.Lines(string(b)) {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return runtime.GOARCH
+}
+
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return -1
+	}
+	f, _, _ := strings.Cut(string(b), " ")
+	v, err := strconv.ParseFloat(f, 64)
+	if err != nil {
+		return -1
+	}
+	return v
+}

@@ -1,0 +1,8 @@
+//go:build !unix
+
+package perf
+
+import "os"
+
+// maxRSS returns 0: the peak resident memory is unknown here.
+func maxRSS(*os.ProcessState) int64 { return 0 }
