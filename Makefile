@@ -30,10 +30,21 @@ test: setup vet
 
 # Agreement with Zeek's http.log and libhtp's parses on ../shared/data.
 conformance: setup
-	$(GO) test -tags conformance -count=1 -run Conformance ./cmd/apitap/ ./capture/ ./reassembly/ ./reassembly/http1/ ./internal/zeeklog/ ./internal/conformance/
+	$(GO) test -tags conformance -count=1 -run 'Conformance|Libhtp|AgainstPcapgo' ./cmd/apitap/ ./capture/ ./reassembly/ ./reassembly/http1/ ./internal/zeeklog/ ./internal/conformance/
 
+# Go microbenchmarks, then the end-to-end run of docs/PERFORMANCE.md: apitap
+# with 1 and 2 workers against tshark on a synthesized 1 GB capture (kept in
+# the user cache directory), medians of interleaved runs; it fails when apitap
+# -w1 is not 50x faster than tshark or -w2 not 1.7x faster than -w1. About 15
+# minutes, most of it tshark. BENCH_FLAGS="-update docs/PERFORMANCE.md"
+# rewrites the figures there.
+BENCH_SIZE ?= 1GB
+BENCH_ROUNDS ?= 5
+BENCH_TSHARK_RUNS ?= 1
+BENCH_FLAGS ?=
 bench: setup
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) $(PKGS)
+	$(GO) run ./internal/perf/cmd/apitap-bench -size $(BENCH_SIZE) -rounds $(BENCH_ROUNDS) -tshark-runs $(BENCH_TSHARK_RUNS) $(BENCH_FLAGS)
 
 clean:
 	rm -rf bin demo.jsonl

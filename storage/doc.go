@@ -4,7 +4,10 @@
 //
 // Workers hand transactions to a Producer (one per worker, not safe for
 // concurrent use); producers batch them onto a bounded Queue whose single
-// consumer goroutine writes each batch to the Sink. When the queue is full a
+// consumer goroutine writes each batch to the Sink. A sink that writes bytes
+// (an EncodingSink, such as JSON Lines) has its transactions encoded by the
+// producers, on the workers' goroutines, so that encoding scales with the
+// workers and the single consumer only writes. When the queue is full a
 // producer either waits (Config.Block, for capture files, where losing data
 // is never right) or drops the batch and counts it (live capture, which must
 // never stall). Nothing is lost silently: every dropped transaction and

@@ -1,6 +1,7 @@
 package http1
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"slices"
@@ -17,33 +18,13 @@ import (
 // zstdMaxWindow bounds the memory a zstd stream may ask for.
 const zstdMaxWindow = 8 << 20
 
-// sliceReader reads a byte slice. It implements io.ByteReader so that the
-// decompressors read it directly instead of wrapping it in a bufio.Reader,
-// and it is reused for every body.
-type sliceReader struct{ b []byte }
-
-func (r *sliceReader) Read(p []byte) (int, error) {
-	if len(r.b) == 0 {
-		return 0, io.EOF
-	}
-	n := copy(p, r.b)
-	r.b = r.b[n:]
-	return n, nil
-}
-
-func (r *sliceReader) ReadByte() (byte, error) {
-	if len(r.b) == 0 {
-		return 0, io.EOF
-	}
-	c := r.b[0]
-	r.b = r.b[1:]
-	return c, nil
-}
-
 // decoders are the factory's reusable decompressors, created on first use,
 // and the scratch buffers decoded bytes go through.
 type decoders struct {
-	src  sliceReader
+	// src reads the body being decoded. It is a *bytes.Reader because the
+	// flate decoder (gzip, deflate) reads that type through a fast path
+	// instead of an interface call per byte; it is reused for every body.
+	src  bytes.Reader
 	gz   *gzip.Reader
 	zl   io.ReadCloser
 	fl   io.ReadCloser
@@ -158,7 +139,7 @@ var errUnsupported = errors.New("unsupported content coding")
 // servers mix them up.
 func (f *Factory) reader(c coding, in []byte) (io.Reader, error) {
 	dec := &f.dec
-	dec.src.b = in
+	dec.src.Reset(in)
 	switch c {
 	case codingGzip, codingDeflate:
 		switch {

@@ -28,8 +28,9 @@
 // chunk size with a sign, leading zeros or overflow, folded framing
 // headers) is recorded with FlagSmuggling and framed the way Zeek and
 // libhtp frame it: chunked wins over Content-Length, the first
-// Content-Length wins over later ones, an invalid Content-Length or chunk
-// size counts as zero.
+// Content-Length wins over later ones, an invalid Content-Length counts as
+// zero in a request (a response is then read to its close), an invalid
+// chunk size ends the body.
 //
 // Roles are decided from the bytes: the side whose first message is a
 // request line is the client, whatever reassembly.ConnInfo guessed. A
@@ -76,7 +77,7 @@
 // header block and Config.MaxBodyBytes for a body) which go back to the
 // factory when the connection closes; no handler method may be called
 // after Close. Framing allocates nothing per message in the steady state
-// of a keep-alive connection; each transaction costs a handful of
-// allocations (the Transaction, one string arena and one header slice per
-// message, the bodies).
+// of a keep-alive connection; each transaction costs three allocations
+// (the Transaction, one slice of header fields, one arena holding all its
+// strings) plus one per stored body.
 package http1

@@ -101,10 +101,59 @@ func (w *Writer) Close() error {
 // TimeLayout is the layout of the ts field.
 const TimeLayout = "2006-01-02T15:04:05.000000Z07:00"
 
+// AppendTime appends t in UTC in TimeLayout, like
+// t.UTC().AppendFormat(dst, TimeLayout) but without interpreting the
+// layout: it runs once per transaction.
+func AppendTime(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(dst, TimeLayout)
+	}
+	hour, minute, sec := t.Clock()
+	dst = appendDigits(dst, year, 4)
+	dst = append(dst, '-')
+	dst = appendDigits(dst, int(month), 2)
+	dst = append(dst, '-')
+	dst = appendDigits(dst, day, 2)
+	dst = append(dst, 'T')
+	dst = appendDigits(dst, hour, 2)
+	dst = append(dst, ':')
+	dst = appendDigits(dst, minute, 2)
+	dst = append(dst, ':')
+	dst = appendDigits(dst, sec, 2)
+	dst = append(dst, '.')
+	dst = appendDigits(dst, t.Nanosecond()/1000, 6)
+	return append(dst, 'Z')
+}
+
+// appendDigits appends the n last decimal digits of v >= 0, zero-padded.
+func appendDigits(dst []byte, v, n int) []byte {
+	var b [8]byte
+	for i := n - 1; i >= 0; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return append(dst, b[:n]...)
+}
+
+// appendMillis appends d in milliseconds with three decimals, rounded to
+// the microsecond (half away from zero).
+func appendMillis(dst []byte, d time.Duration) []byte {
+	if d < 0 {
+		dst = append(dst, '-')
+		d = -d
+	}
+	us := (d + 500) / time.Microsecond
+	dst = strconv.AppendInt(dst, int64(us/1000), 10)
+	dst = append(dst, '.')
+	return appendDigits(dst, int(us%1000), 3)
+}
+
 // Append appends the JSON line (with its trailing newline) of t to dst.
 func Append(dst []byte, t *reassembly.Transaction, cfg Config) []byte {
 	dst = append(dst, `{"ts":"`...)
-	dst = t.Time().UTC().AppendFormat(dst, TimeLayout)
+	dst = AppendTime(dst, t.Time())
 	dst = append(dst, `","client_ip":`...)
 	dst = appendAddr(dst, t.Client)
 	dst = append(dst, `,"client_port":`...)
@@ -125,7 +174,7 @@ func Append(dst []byte, t *reassembly.Transaction, cfg Config) []byte {
 	dst = append(dst, `,"response_body_len":`...)
 	dst = strconv.AppendInt(dst, t.ResponseBodyLen, 10)
 	dst = append(dst, `,"duration_ms":`...)
-	dst = strconv.AppendFloat(dst, float64(t.Duration())/float64(time.Millisecond), 'f', 3, 64)
+	dst = appendMillis(dst, t.Duration())
 	dst = append(dst, `,"flags":[`...)
 	first := true
 	for _, fn := range reassembly.FlagNames {
@@ -184,17 +233,24 @@ func appendHeaders(dst []byte, name string, hs []reassembly.Header) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// plain reports whether c stands for itself in a JSON string.
+func plain(c byte) bool { return c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' }
+
 // AppendString appends s as a JSON string. Control characters are escaped;
 // bytes that are not valid UTF-8 become the text \xNN.
 func AppendString[S string | []byte](dst []byte, s S) []byte {
 	dst = append(dst, '"')
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' {
-			dst = append(dst, c)
-			i++
-			continue
+		// Copy the run of bytes that need no escaping at once.
+		j := i
+		for j < len(s) && plain(s[j]) {
+			j++
 		}
+		dst = append(dst, s[i:j]...)
+		if i = j; i == len(s) {
+			break
+		}
+		c := s[i]
 		if c < utf8.RuneSelf {
 			switch c {
 			case '"':

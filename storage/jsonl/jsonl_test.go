@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"net/netip"
+	"strconv"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/apitap/apitap/reassembly"
+	"github.com/apitap/apitap/storage"
 )
 
 func TestAppend(t *testing.T) {
@@ -97,4 +100,135 @@ func BenchmarkAppend(b *testing.B) {
 		buf = Append(buf[:0], tx, Config{})
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tx/s")
+}
+
+func TestAppendTime(t *testing.T) {
+	tests := []struct {
+		name string
+		t    time.Time
+	}{
+		{"epoch", time.Unix(0, 0)},
+		{"microseconds", time.Date(2026, 11, 28, 10, 0, 0, 123456000, time.UTC)},
+		{"nanoseconds are cut, not rounded", time.Date(2024, 2, 29, 23, 59, 59, 999999999, time.UTC)},
+		{"another zone is written in UTC", time.Date(2024, 1, 1, 1, 2, 3, 4000, time.FixedZone("CET", 3600))},
+		{"year 1", time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{"year 9999", time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)},
+		{"year 10000 falls back", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{"negative year falls back", time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{"zero time", time.Time{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := string(AppendTime([]byte("x"), tt.t))
+			want := "x" + tt.t.UTC().Format(TimeLayout)
+			if got != want {
+				t.Errorf("AppendTime = %s, want %s", got, want)
+			}
+		})
+	}
+}
+
+func TestAppendMillis(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "0.000"},
+		{time.Microsecond, "0.001"},
+		{12500 * time.Microsecond, "12.500"},
+		{time.Hour + 7*time.Microsecond, "3600000.007"},
+		{1499 * time.Nanosecond, "0.001"},
+		{1500 * time.Nanosecond, "0.002"},
+		{499 * time.Nanosecond, "0.000"},
+		{-2500 * time.Microsecond, "-2.500"},
+		{-1500 * time.Nanosecond, "-0.002"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.d.String(), func(t *testing.T) {
+			if got := string(appendMillis(nil, tt.d)); got != tt.want {
+				t.Errorf("appendMillis(%v) = %s, want %s", tt.d, got, tt.want)
+			}
+		})
+	}
+	// On whole microseconds (every pcap timestamp) it agrees with the
+	// float formatting it replaced.
+	for us := int64(-3000); us <= 3000; us += 7 {
+		d := time.Duration(us) * time.Microsecond
+		want := strconv.AppendFloat(nil, float64(d)/float64(time.Millisecond), 'f', 3, 64)
+		if got := appendMillis(nil, d); !bytes.Equal(got, want) {
+			t.Fatalf("appendMillis(%v) = %s, AppendFloat gives %s", d, got, want)
+		}
+	}
+}
+
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"plain", "ünïcödé €", "\xe2\x82", "a\x00b", "tab\there", "\"q\"\\", "\xed\xa0\x80", "\x7f\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := AppendString(nil, s)
+		if !bytes.Equal(out, AppendString(nil, []byte(s))) {
+			t.Fatalf("string and []byte encodings differ for %q", s)
+		}
+		var back string
+		if err := json.Unmarshal(out, &back); err != nil {
+			t.Fatalf("%q: invalid JSON %s: %v", s, out, err)
+		}
+		if utf8.ValidString(s) && back != s {
+			t.Fatalf("%q encodes as %s, which decodes to %q", s, out, back)
+		}
+	})
+}
+
+// TestWriterThroughQueue checks that lines encoded by producers of a
+// storage.Queue are the lines WriteTransactions writes.
+func TestWriterThroughQueue(t *testing.T) {
+	var _ storage.EncodingSink = (*Writer)(nil)
+	txs := make([]*reassembly.Transaction, 1000)
+	for i := range txs {
+		txs[i] = &reassembly.Transaction{
+			Client: netip.MustParseAddrPort("10.0.0.1:51000"), Server: netip.MustParseAddrPort("10.1.0.1:80"),
+			RequestStart: time.Unix(1700000000, int64(i)*1000), Method: "GET", Host: "api.example.com",
+			URI: "/items/" + strconv.Itoa(i), Path: "/items/" + strconv.Itoa(i), Version: "1.1", Status: 200,
+		}
+	}
+	var want bytes.Buffer
+	direct := New(&want, Config{Headers: true})
+	if err := direct.WriteTransactions(context.Background(), txs); err != nil {
+		t.Fatal(err)
+	}
+	direct.Close()
+	for _, batch := range []int{1, 7, 256} {
+		t.Run("batch "+strconv.Itoa(batch), func(t *testing.T) {
+			var got bytes.Buffer
+			q, err := storage.NewQueue(storage.QueueConfig{BatchSize: batch, Depth: 2, Block: true}, New(&got, Config{Headers: true}), nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := q.Producer()
+			for _, tx := range txs {
+				p.HandleTransaction(tx)
+			}
+			p.Flush()
+			if err := q.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if got.String() != want.String() {
+				t.Errorf("lines through the queue differ from WriteTransactions':\n%.300s\nwant\n%.300s", got.String(), want.String())
+			}
+		})
+	}
+}
+
+func TestAppendAllocs(t *testing.T) {
+	tx := &reassembly.Transaction{
+		Client: netip.MustParseAddrPort("10.0.0.1:51000"), Server: netip.MustParseAddrPort("[2001:db8::1]:80"),
+		RequestStart: time.Unix(1700000000, 0), ResponseEnd: time.Unix(1700000000, 5e6), Method: "GET", Host: "api.example.com",
+		URI: "/a?b=\"c\"\xff", Path: "/a", Version: "1.1", Status: 200, Flags: reassembly.FlagGap,
+		RequestHeaders: []reassembly.Header{{Name: "Host", Value: "api.example.com"}},
+	}
+	buf := Append(nil, tx, Config{Headers: true, Bodies: true})
+	if n := testing.AllocsPerRun(100, func() { buf = Append(buf[:0], tx, Config{Headers: true, Bodies: true}) }); n != 0 {
+		t.Errorf("Append allocates %v times per line into a buffer with room", n)
+	}
 }
