@@ -232,6 +232,7 @@ func (d *Decoder) Decode(f *Frame, p *Packet) bool {
 		r = d.dot11(b, p)
 	default:
 		r = resUnknownLink
+		d.ctr.lastUnknownLink.Store(uint32(f.LinkType))
 	}
 
 	switch r {

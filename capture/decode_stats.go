@@ -55,15 +55,18 @@ type DecoderStats struct {
 	Frames uint64 // frames passed to Decode
 
 	// Outcomes.
-	TCP              uint64 // TCP segments returned (a frame, or a frame that completed a fragmented datagram)
-	NonTCP           uint64 // well-formed frames that carry no TCP: NonIP + UDP + ICMP + OtherIP
-	NonIP            uint64 // link payloads that are not IP (ARP, LLDP, STP, PPP control, encrypted 802.11...)
-	UDP              uint64 // UDP datagrams that are not a recognised tunnel
-	ICMP             uint64 // ICMPv4 and ICMPv6 messages
-	OtherIP          uint64 // other IP protocols (ESP, SCTP, OSPF, IPv6 "no next header"...)
-	Malformed        uint64 // invalid headers, headers cut short, or encapsulation deeper than MaxDepth
-	UnknownLinkType  uint64 // frames of a link type the decoder does not know
-	FragmentsPending uint64 // IP fragments that did not complete a datagram (held for reassembly or dropped)
+	TCP             uint64 // TCP segments returned (a frame, or a frame that completed a fragmented datagram)
+	NonTCP          uint64 // well-formed frames that carry no TCP: NonIP + UDP + ICMP + OtherIP
+	NonIP           uint64 // link payloads that are not IP (ARP, LLDP, STP, PPP control, encrypted 802.11...)
+	UDP             uint64 // UDP datagrams that are not a recognised tunnel
+	ICMP            uint64 // ICMPv4 and ICMPv6 messages
+	OtherIP         uint64 // other IP protocols (ESP, SCTP, OSPF, IPv6 "no next header"...)
+	Malformed       uint64 // invalid headers, headers cut short, or encapsulation deeper than MaxDepth
+	UnknownLinkType uint64 // frames of a link type the decoder does not know
+	// LastUnknownLinkType is the link type of the latest such frame (for
+	// the message that tells the user), valid when UnknownLinkType > 0.
+	LastUnknownLinkType LinkType
+	FragmentsPending    uint64 // IP fragments that did not complete a datagram (held for reassembly or dropped)
 
 	// Details.
 	Truncated        uint64 // TCP segments returned with their payload cut (snap length or short frame)
@@ -96,6 +99,9 @@ func (s *DecoderStats) Add(o DecoderStats) {
 	s.OtherIP += o.OtherIP
 	s.Malformed += o.Malformed
 	s.UnknownLinkType += o.UnknownLinkType
+	if o.UnknownLinkType > 0 {
+		s.LastUnknownLinkType = o.LastUnknownLinkType
+	}
 	s.FragmentsPending += o.FragmentsPending
 	s.Truncated += o.Truncated
 	s.TruncatedHeaders += o.TruncatedHeaders
@@ -143,6 +149,7 @@ type decoderCounters struct {
 	truncated        atomic.Uint64
 	truncatedHeaders atomic.Uint64
 	tooDeep          atomic.Uint64
+	lastUnknownLink  atomic.Uint32
 
 	fragments     atomic.Uint64
 	reassembled   atomic.Uint64
@@ -157,26 +164,27 @@ type decoderCounters struct {
 
 func (c *decoderCounters) snapshot() DecoderStats {
 	s := DecoderStats{
-		TCP:               c.results[resTCP].Load(),
-		NonIP:             c.results[resNonIP].Load(),
-		UDP:               c.results[resUDP].Load(),
-		ICMP:              c.results[resICMP].Load(),
-		OtherIP:           c.results[resOtherIP].Load(),
-		Malformed:         c.results[resMalformed].Load(),
-		UnknownLinkType:   c.results[resUnknownLink].Load(),
-		FragmentsPending:  c.results[resFragment].Load(),
-		Truncated:         c.truncated.Load(),
-		TruncatedHeaders:  c.truncatedHeaders.Load(),
-		TooDeep:           c.tooDeep.Load(),
-		Fragments:         c.fragments.Load(),
-		Reassembled:       c.reassembled.Load(),
-		FragmentsDropped:  c.fragDropped.Load(),
-		FragmentTimeouts:  c.fragTimeouts.Load(),
-		FragmentEvictions: c.fragEvictions.Load(),
-		FragmentOverlaps:  c.fragOverlaps.Load(),
-		FragmentsInvalid:  c.fragInvalid.Load(),
-		FragmentBytes:     c.fragBytes.Load(),
-		FragmentDatagrams: c.fragDatagrams.Load(),
+		TCP:                 c.results[resTCP].Load(),
+		NonIP:               c.results[resNonIP].Load(),
+		UDP:                 c.results[resUDP].Load(),
+		ICMP:                c.results[resICMP].Load(),
+		OtherIP:             c.results[resOtherIP].Load(),
+		Malformed:           c.results[resMalformed].Load(),
+		UnknownLinkType:     c.results[resUnknownLink].Load(),
+		LastUnknownLinkType: LinkType(c.lastUnknownLink.Load()),
+		FragmentsPending:    c.results[resFragment].Load(),
+		Truncated:           c.truncated.Load(),
+		TruncatedHeaders:    c.truncatedHeaders.Load(),
+		TooDeep:             c.tooDeep.Load(),
+		Fragments:           c.fragments.Load(),
+		Reassembled:         c.reassembled.Load(),
+		FragmentsDropped:    c.fragDropped.Load(),
+		FragmentTimeouts:    c.fragTimeouts.Load(),
+		FragmentEvictions:   c.fragEvictions.Load(),
+		FragmentOverlaps:    c.fragOverlaps.Load(),
+		FragmentsInvalid:    c.fragInvalid.Load(),
+		FragmentBytes:       c.fragBytes.Load(),
+		FragmentDatagrams:   c.fragDatagrams.Load(),
 	}
 	for i := range s.Tunnels {
 		s.Tunnels[i] = c.tunnels[i].Load()

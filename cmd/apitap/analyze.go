@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"runtime/pprof"
 	"syscall"
 
@@ -126,15 +127,34 @@ func analyze(ctx context.Context, files []string, cfg pipelineConfig, logger *sl
 	}
 	runErr := p.run(ctx, src)
 	bar.stop()
+	if runErr != nil {
+		return runErr
+	}
+	if err := unknownLinkTypes(p.engine.Stats().Decoder, files, logger); err != nil {
+		return err
+	}
 	sum := p.summary()
 	if !quiet {
 		sum.write(stderr)
 	}
-	if runErr != nil {
-		return runErr
-	}
 	if sum.Dropped > 0 {
 		logger.Warn("transactions were dropped on the way to the output", "dropped", sum.Dropped)
 	}
+	return nil
+}
+
+// unknownLinkTypes tells the user about frames of a link type the decoder
+// does not know: an error when no frame could be decoded at all (the whole
+// input is unusable), a warning otherwise.
+func unknownLinkTypes(d capture.DecoderStats, files []string, logger *slog.Logger) error {
+	if d.UnknownLinkType == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("%d frames have link type %d, which apitap does not decode (it reads Ethernet, Linux cooked SLL/SLL2, raw IP, BSD loopback, NFLOG, PPP, Cisco HDLC and 802.11); convert the capture, e.g. with editcap -T ether, or capture on another interface",
+		d.UnknownLinkType, d.LastUnknownLinkType)
+	if d.UnknownLinkType == d.Frames {
+		return fmt.Errorf("%s: %s", strings.Join(files, ", "), msg)
+	}
+	logger.Warn(msg, "component", "capture", "metric", "apitap_capture_decoder_frames_total{result=\"unknown_link_type\"}")
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
@@ -85,6 +86,11 @@ func TestErrors(t *testing.T) {
 	}
 	cut := filepath.Join(tmp, "cut.pcap")
 	os.WriteFile(cut, data[:len(data)-100], 0o644)
+	// The demo capture relabelled with link type 147 (USER0): every frame unknown.
+	unknown := filepath.Join(tmp, "user0.pcap")
+	relabelled := append([]byte(nil), data...)
+	binary.LittleEndian.PutUint32(relabelled[20:], 147)
+	os.WriteFile(unknown, relabelled, 0o644)
 	tests := []struct {
 		name     string
 		args     []string
@@ -106,6 +112,9 @@ func TestErrors(t *testing.T) {
 		{"sensor bad fanout", []string{"sensor", "-i", "lo", "--fanout", "0"}, 2, []string{"--fanout"}},
 		// A truncated file is analyzed up to the damage: a warning, not a failure.
 		{"truncated", []string{"analyze", cut}, 0, []string{"cut.pcap", "truncated", "transactions"}},
+		{"unknown link type", []string{"analyze", unknown}, 1, []string{"user0.pcap", "218 frames have link type 147", "editcap"}},
+		// Mixed with a readable file, unknown frames are a warning.
+		{"unknown link type with a good file", []string{"analyze", unknown, demo}, 0, []string{"218 frames have link type 147", "level=WARN"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -19,6 +19,9 @@
 //   - WriteBulkAPI writes large captures (gigabytes) of keep-alive JSON REST
 //     traffic between many clients and servers, fast (hundreds of MB/s),
 //     from precomputed templates; it is what `make bench` analyses.
+//   - WriteFlood writes a connection flood: a million half-open connections
+//     (SYN only) and idle established ones, interleaved with normal API
+//     traffic, for the memory-cap checks.
 //
 // Everything is deterministic: the same script or BulkConfig with the same
 // seed produces the same bytes. Packet timestamps come from the scripted
