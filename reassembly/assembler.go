@@ -464,10 +464,13 @@ func (a *Assembler) Flush(now time.Time) {
 // snapshot StatsSnapshot returns.
 func (a *Assembler) publish() {
 	s := a.Stats()
-	if a.metrics != nil {
-		a.metrics.publish(s)
-	}
 	a.snapMu.Lock()
 	a.snap = s
 	a.snapMu.Unlock()
+	if a.metrics != nil {
+		// &a.snap, not &s: the metrics read the counters through
+		// function values, which would move a local to the heap (one
+		// allocation per publish). Only this goroutine writes a.snap.
+		a.metrics.publish(&a.snap)
+	}
 }

@@ -126,16 +126,18 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	return m, nil
 }
 
-// publish adds the change since the last call to the metrics.
-func (m *metrics) publish(s Stats) {
+// publish adds the change since the last call to the metrics. s must not
+// point to a local variable of the caller: it escapes (see
+// Assembler.publish).
+func (m *metrics) publish(s *Stats) {
 	for _, c := range m.counters {
-		if d := c.get(&s) - c.get(&m.published); d > 0 {
+		if d := c.get(s) - c.get(&m.published); d > 0 {
 			c.c.Add(float64(d))
 		}
 	}
 	m.open.Add(float64(s.OpenConnections - m.published.OpenConnections))
 	m.buffered.Add(float64(s.BufferedBytes - m.published.BufferedBytes))
-	m.published = s
+	m.published = *s
 }
 
 func registerCounter(reg prometheus.Registerer, opts prometheus.CounterOpts) (prometheus.Counter, error) {

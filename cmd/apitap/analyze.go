@@ -7,8 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 
 	"github.com/apitap/apitap/capture"

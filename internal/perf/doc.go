@@ -10,10 +10,12 @@
 // finds it in the page cache, then runs the commands interleaved: each
 // round runs apitap with one and with two workers (alternating which goes
 // first) and, on rounds spread evenly over the run, tshark. Every command
-// writes its output to a file in the cache directory, on the same disk as
-// the capture, as a user would; the outputs are checked after each run (the
-// transactions apitap wrote must equal the exchanges the synthesizer wrote)
-// outside the timed region. Figures are medians of wall time, because
+// writes its output to a new file in the cache directory, on the same disk
+// as the capture, as a user would; before each run the previous output is
+// removed and dirty pages are written out (sync), outside the timed region,
+// so that no run pays for the one before. The outputs are checked after
+// each run, also outside the timed region: the transactions apitap wrote
+// must equal the exchanges the synthesizer wrote. Figures are medians of wall time, because
 // machines are noisy; the ratios are ratios of medians.
 //
 // Result.WriteMarkdown renders the figures as the tables of

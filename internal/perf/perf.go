@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -311,10 +312,17 @@ func (c command) line() string {
 	return s
 }
 
-// run times one execution. The wall time covers starting the process to
-// its exit, output written and closed.
+// run times one execution. Before the clock starts, the previous run's
+// output is removed and dirty pages are written out, so that every run
+// starts from the same state: a new output file and no writeback in
+// progress. The wall time covers starting the process to its exit, output
+// written and closed.
 func (c command) run(ctx context.Context) (RunResult, error) {
 	r := RunResult{Command: c.name}
+	if err := os.Remove(c.out); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return r, fmt.Errorf("perf: %s: removing the previous output: %w", c.name, err)
+	}
+	syncDisks()
 	cmd := exec.CommandContext(ctx, c.argv[0], c.argv[1:]...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -409,7 +417,7 @@ func firstLine(ctx context.Context, bin string, args ...string) string {
 		return "unknown"
 	}
 	line, _, _ := strings.Cut(string(out), "\n")
-	return strings.TrimSpace(line)
+	return strings.TrimSuffix(strings.TrimSpace(line), ".")
 }
 
 func cpuModel() string {

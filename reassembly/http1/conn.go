@@ -25,6 +25,7 @@ const (
 	notSeen progress = iota
 	inProgress
 	done
+	lostInGap // (response) taken to be lost in a gap: none will come
 )
 
 // entry is a transaction being assembled: its request and response
@@ -40,6 +41,7 @@ type entry struct {
 	http09            bool // the request is an HTTP/0.9 simple request
 	expect100         bool // the request carries Expect: 100-continue
 	noRequest         bool // a response seen without a request
+	afterGap          bool // the request came right after a gap on the request side
 }
 
 // role of a direction: which messages its bytes carry.
@@ -64,6 +66,17 @@ type conn struct {
 	closed   bool
 	respDone bool // the response direction has ended: no more responses can come
 	resync   int64
+	// pipelined: a final response began while two requests or more
+	// awaited theirs. It changes what a gap on the response side is
+	// taken to have lost (see dir.lostResponses).
+	pipelined bool
+	// reqGap: the request side lost bytes since the last request began,
+	// and no response without a request has accounted for them.
+	reqGap bool
+	// orphan: since the last request began, a response without a
+	// request began, or a gap on the response side at a message boundary
+	// took the start of a response no request awaited.
+	orphan bool
 }
 
 func (c *conn) init(f *Factory, info reassembly.ConnInfo) {
@@ -213,11 +226,22 @@ func (c *conn) evictHead() {
 // firstAwaiting returns the oldest request still waiting for its response.
 func (c *conn) firstAwaiting() *entry {
 	for _, e := range c.queue {
-		if e.resp == notSeen && !e.noRequest {
+		if e.awaiting() {
 			return e
 		}
 	}
 	return nil
+}
+
+// awaiting reports whether e is a request still waiting for its response.
+func (e *entry) awaiting() bool { return e.resp == notSeen && !e.noRequest }
+
+// loseResponse records that the response to e was lost in a gap: e is
+// emitted in its turn, with FlagNoResponse and FlagGap.
+func (c *conn) loseResponse(e *entry) {
+	e.resp = lostInGap
+	e.tx.Flags |= reassembly.FlagGap
+	c.f.stats.ResponsesLost++
 }
 
 // tryEmit hands completed transactions to the sink, in request order.
@@ -256,7 +280,12 @@ func (c *conn) emitHead() {
 	copy(c.queue, c.queue[1:])
 	c.queue[len(c.queue)-1] = nil
 	c.queue = c.queue[:len(c.queue)-1]
-	if e.resp == notSeen {
+	for i := range c.dirs {
+		if c.dirs[i].gapCheck == e { // e is recycled below
+			c.dirs[i].gapCheck, c.dirs[i].gapSeen = nil, 0
+		}
+	}
+	if e.resp == notSeen || e.resp == lostInGap {
 		e.tx.Flags |= reassembly.FlagNoResponse
 		c.f.stats.NoResponse++
 	}

@@ -75,6 +75,14 @@ type dir struct {
 	statWin  []byte // server: the last bytes, a possible "HTTP/1.x NNN" prefix
 	resyncs  bool   // counting: inside a resync episode
 
+	// gapCheck (response side) is the request awaiting a response when a
+	// gap was reported: if the bytes after the gap do not begin a
+	// response (or, gapStrict, whatever they are), the gap took the start
+	// of its response (checkGap).
+	gapCheck  *entry
+	gapStrict bool
+	gapSeen   uint8 // bytes of "HTTP/" matched after the gap so far
+
 	// Header parsing scratch.
 	hdrs         []hspan
 	fold         []byte
@@ -108,6 +116,9 @@ func (s *startSpans) get(i int, block []byte) []byte {
 // feed runs the state machine over data.
 func (d *dir) feed(data []byte, ts time.Time) {
 	d.lastTS = ts
+	if d.gapCheck != nil {
+		d.checkGap(data)
+	}
 	for len(data) > 0 && !d.c.stopped {
 		switch d.state {
 		case stIdle:
@@ -527,6 +538,7 @@ func (d *dir) beginRequest(rl requestLine, ts time.Time) {
 	c.f.stats.Requests++
 	e := c.newEntry()
 	e.req = inProgress
+	e.afterGap, c.reqGap, c.orphan = c.reqGap, false, false
 	switch {
 	case equalFold(rl.method, "head"):
 		e.method = methodHEAD
@@ -567,10 +579,19 @@ func (d *dir) beginResponse(sl statusLine, ts time.Time) {
 	}
 	c.f.stats.Responses++
 	e := c.firstAwaiting()
+	if e != nil && !c.pipelined {
+		for _, o := range c.queue {
+			if o != e && o.awaiting() {
+				c.pipelined = true
+				break
+			}
+		}
+	}
 	if e == nil {
 		e = c.newEntry()
 		e.noRequest = true
 		e.req = done
+		c.orphan = true
 	}
 	e.resp = inProgress
 	e.tx.ResponseStart = d.msgStart
@@ -759,6 +780,11 @@ func (d *dir) end(ts time.Time, clean bool) {
 	if d.state == stDone {
 		return
 	}
+	if d.gapCheck != nil {
+		// Nothing (or no whole "HTTP/") followed the gap: the response
+		// was in it.
+		d.decideGap(false)
+	}
 	if d.state == stHead && d.lineOK && len(d.buf) > 0 && d.buf[len(d.buf)-1] == '\n' {
 		// Only the empty line is missing: the head is complete, as libhtp
 		// and Zeek have it; what the body needs is checked below.
@@ -822,6 +848,7 @@ func (d *dir) markMalformed() {
 
 // gap handles n lost bytes (n < 0: unknown) before the next Data call.
 func (d *dir) gap(n int, ts time.Time) {
+	boundary := false // the gap began at a message boundary
 	switch d.state {
 	case stBodyLength, stChunkData:
 		if n >= 0 && int64(n) <= d.remaining {
@@ -840,6 +867,14 @@ func (d *dir) gap(n int, ts time.Time) {
 			}
 			return
 		}
+		if n > 0 && d.state == stBodyLength {
+			// The gap took the end of the body and the start of what
+			// follows: the body is complete, with the loss.
+			d.bodyLost = true
+			d.bodyLen += d.remaining
+			d.remaining = 0
+			boundary = true
+		}
 	case stBodyClose:
 		d.flags |= reassembly.FlagGap
 		d.bodyLost = true
@@ -850,7 +885,9 @@ func (d *dir) gap(n int, ts time.Time) {
 	case stIgnore, stDone:
 		return
 	case stIdle, stResync:
+		boundary = d.state == stIdle
 		d.startResync(false)
+		d.lostResponses(boundary)
 		return
 	}
 	// Anywhere else the message in progress ends here.
@@ -868,6 +905,114 @@ func (d *dir) gap(n int, ts time.Time) {
 		d.interim = false
 	}
 	d.startResync(false)
+	d.lostResponses(boundary)
+}
+
+// lostResponses decides, after a gap (boundary: one that began at a
+// message boundary), which of the requests awaiting a response lost it in
+// the gap, so that the responses after the gap pair with the right
+// requests rather than each with the request before its own for the rest
+// of the connection. On the request side it only notes the gap.
+//
+// Without pipelining a client sends a request only once the response to
+// the one before has arrived: every awaiting request but the last had its
+// whole response sent before the bytes that follow the gap, so those
+// responses were lost. The last one lost the start of its response when
+// the bytes after the gap do not begin a response, or when nothing
+// follows the gap (checkGap). It lost its response whatever follows when
+// the request side lost bytes after it (the response after the gap
+// answers a request the capture lost), or when it is the only one
+// awaiting and the gap began at a message boundary: the gap held whole
+// messages, its response among them, unless the request carries Expect:
+// 100-continue (the interim response was lost) or came right after a gap
+// on the request side (the response to the lost request was lost). A gap
+// at a boundary with no request awaiting took the response to a request
+// the capture lost, as a response without a request does. With
+// pipelining, responses may still be on their way: only a gap at a
+// message boundary is known to have taken the start of the oldest
+// awaiting response.
+func (d *dir) lostResponses(boundary bool) {
+	c := d.c
+	switch {
+	case d.role == roleRequest || d.role == roleUnknown && d.side == 0:
+		// (Before the first message the connection's client is the
+		// assembler's guess.) A gap at a boundary lost a request, unless
+		// a response already seen without its request accounts for it.
+		c.reqGap = c.reqGap || boundary && !c.orphan
+		return
+	case d.role != roleResponse:
+		return
+	case c.pipelined:
+		if e := c.firstAwaiting(); boundary && e != nil && !e.http09 {
+			c.loseResponse(e)
+			c.tryEmit()
+		}
+		return
+	}
+	var last *entry
+	n := 0
+	for _, e := range c.queue {
+		if e.awaiting() {
+			if last != nil {
+				c.loseResponse(last)
+			}
+			last = e
+			n++
+		}
+	}
+	d.gapCheck, d.gapStrict, d.gapSeen = nil, false, 0
+	switch {
+	case last == nil:
+		if boundary {
+			c.orphan = true // the response to a request the capture lost
+		}
+	case !last.http09:
+		d.gapCheck = last
+		// A gap on the request side since last began lost a request,
+		// which the response after the gap answers.
+		d.gapStrict = c.reqGap || n == 1 && boundary && !last.afterGap &&
+			!(last.expect100 && last.tx.Flags&reassembly.FlagContinue == 0)
+	}
+	c.tryEmit()
+}
+
+// checkGap looks at the first bytes after a gap (data, and the calls
+// after it until decided) on the response side: unless they begin a
+// response ("HTTP/" after empty lines) or, gapStrict, whatever they are,
+// the gap took the start of the response to d.gapCheck.
+func (d *dir) checkGap(data []byte) {
+	const start = "http/"
+	i := 0
+	if d.gapSeen == 0 {
+		for i < len(data) && (data[i] == '\r' || data[i] == '\n') {
+			i++
+		}
+	}
+	for ; i < len(data) && int(d.gapSeen) < len(start); i++ {
+		c := data[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != start[d.gapSeen] {
+			d.decideGap(false)
+			return
+		}
+		d.gapSeen++
+	}
+	if int(d.gapSeen) == len(start) {
+		d.decideGap(true)
+	}
+}
+
+// decideGap ends the check of checkGap: isStart tells whether the bytes
+// after the gap begin a response.
+func (d *dir) decideGap(isStart bool) {
+	e := d.gapCheck
+	d.gapCheck, d.gapSeen = nil, 0
+	if e.awaiting() && (d.gapStrict || !isStart) {
+		d.c.loseResponse(e)
+		d.c.tryEmit()
+	}
 }
 
 // startResync enters resynchronisation. afterBadLine is true when the

@@ -36,14 +36,26 @@
 // request line is the client, whatever reassembly.ConnInfo guessed. A
 // response without a pending request is emitted alone with FlagNoRequest.
 // After a gap (Gap) inside a body of known length the lost bytes are
-// skipped and parsing goes on; anywhere else the message in progress is
-// closed with FlagGap and the direction resynchronises on the next
-// plausible message start: on the client side a request line ending in
+// skipped and parsing goes on (a gap that also takes what follows the
+// body leaves the body at its full length); anywhere else the message in
+// progress is closed with FlagGap and the direction resynchronises on the
+// next plausible message start: on the client side a request line ending in
 // HTTP/1.x at the start of a line, or a known method glued to the end of
 // the previous bytes ("...}POST /x HTTP/1.1", a body of unknown length);
 // on the server side "HTTP/1.x NNN" anywhere. Bytes that are not HTTP at
 // a message boundary are skipped the same way and counted; a connection
-// that shows no HTTP message within Config.MaxResyncBytes is given up. As
+// that shows no HTTP message within Config.MaxResyncBytes is given up.
+// A gap on the server side may take whole responses or their starts: the
+// requests judged to have lost their responses in it are emitted with
+// FlagNoResponse and FlagGap, counted in Stats.ResponsesLost, so that the
+// responses after the gap pair with their own requests. Without
+// pipelining these are all the requests awaiting a response but the last,
+// and the last too unless the bytes after the gap begin a response (or,
+// for a gap at a message boundary that holds whole messages, unless it
+// expects 100-continue or follows a lost request); once the connection
+// has pipelined, only the oldest awaiting request, and only for a gap at
+// a message boundary. The pairing after losses on both sides at once is a
+// best guess: the parser sees no acknowledgements. As
 // in Zeek, a request line after other bytes and white space on its line,
 // a lone word, or a version-less line whose target does not start with
 // "/" or a scheme is not a request, so that the first line of another

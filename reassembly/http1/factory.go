@@ -155,6 +155,6 @@ func (f *Factory) putEntry(e *entry) {
 	}
 	e.reqHead.reset()
 	e.respHead.reset()
-	e.req, e.resp, e.method, e.http09, e.expect100, e.noRequest = notSeen, notSeen, methodOther, false, false, false
+	e.req, e.resp, e.method, e.http09, e.expect100, e.noRequest, e.afterGap = notSeen, notSeen, methodOther, false, false, false, false
 	f.freeEntries = append(f.freeEntries, e)
 }

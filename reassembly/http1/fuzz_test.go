@@ -105,6 +105,9 @@ func FuzzParser(f *testing.F) {
 	// The parse cases are seeds in testdata/fuzz/FuzzParser.
 	f.Add(fuzzRecord(C(msg("GET / HTTP/1.1", "Host: h")), S(msg("HTTP/1.1 200 OK", "Content-Encoding: gzip", "Content-Length: 20")+
 		"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff\xcbH\xcd\xc9\xc9\x07\x00\x86\xa6\x106\x05\x00\x00\x00")))
+	for _, tc := range lostCases { // gaps that take whole messages
+		f.Add(fuzzRecord(tc.steps...))
+	}
 	cfg := Config{MaxHeaderBytes: 512, MaxHeaders: 8, MaxBodyBytes: 256, MaxDecodedBytes: 1024, MaxPendingRequests: 4, MaxResyncBytes: 2048}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		steps := fuzzScript(in)

@@ -34,6 +34,11 @@ type Stats struct {
 	GaveUp      uint64 // connections abandoned as not HTTP (Config.MaxResyncBytes)
 	Gaps        uint64 // gaps reported by the assembler
 	GapBytes    uint64 // bytes reported lost (gaps of known size)
+	// ResponsesLost counts responses taken to be lost in a gap on the
+	// response side (part of NoResponse): their requests are emitted with
+	// FlagNoResponse and FlagGap, so that the responses after the gap
+	// pair with the right requests.
+	ResponsesLost uint64
 
 	// Limits hit, by limit.
 	HeaderBytesLimit uint64 // header or trailer blocks cut at Config.MaxHeaderBytes
@@ -88,6 +93,7 @@ var statFields = [...]statField{
 	{"gave_up_total", "Connections abandoned as not HTTP.", "", "", func(s *Stats) *uint64 { return &s.GaveUp }},
 	{"gaps_total", "Gaps reported by the TCP assembler.", "", "", func(s *Stats) *uint64 { return &s.Gaps }},
 	{"gap_bytes_total", "Bytes reported lost by the TCP assembler.", "", "", func(s *Stats) *uint64 { return &s.GapBytes }},
+	{"responses_lost_total", "Responses taken to be lost in a gap (their requests are emitted with the no_response and gap flags).", "", "", func(s *Stats) *uint64 { return &s.ResponsesLost }},
 	{"limits_total", "Parser limits hit, by limit.", "limit", "header_bytes", func(s *Stats) *uint64 { return &s.HeaderBytesLimit }},
 	{"limits_total", "Parser limits hit, by limit.", "limit", "header_count", func(s *Stats) *uint64 { return &s.HeaderCountLimit }},
 	{"limits_total", "Parser limits hit, by limit.", "limit", "body_bytes", func(s *Stats) *uint64 { return &s.BodyLimit }},
