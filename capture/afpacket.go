@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -45,12 +44,8 @@ const (
 // of a partly filled ring block wait up to the block timeout before the
 // reader sees them), call Drain first, read until io.EOF, then Close.
 type AFPacketSource struct {
-	iface        string
-	member       int
-	linkType     LinkType
+	liveBase
 	blockTimeout time.Duration
-	gate         *liveGate
-	group        *liveGroup
 
 	// drainUntil is 0, or the wall-clock time (UnixNano) after which a
 	// draining ReadFrame that finds the ring empty returns io.EOF.
@@ -60,10 +55,7 @@ type AFPacketSource struct {
 	// under gate.mu, LiveStats under statsMu; release takes both.
 	tp *afpacket.TPacket
 
-	statsMu sync.Mutex
-	kernel  kernelCounters // guarded by statsMu
-
-	frames, truncated atomic.Uint64
+	last kernelCounters // guarded by statsMu
 }
 
 var (
@@ -71,12 +63,12 @@ var (
 	_ LiveStatsReader = (*AFPacketSource)(nil)
 )
 
-// kernelCounters accumulates the kernel's PACKET_STATISTICS. The kernel
-// resets its counters on every read; gopacket sums them in 32 bits, so the
-// 64-bit totals here are built from the (wrapping) differences.
+// kernelCounters are the kernel's PACKET_STATISTICS as last read. The
+// kernel resets its counters on every read; gopacket sums them in 32 bits,
+// so the 64-bit totals in LiveStats are built from the (wrapping)
+// differences.
 type kernelCounters struct {
-	packets, drops, freezes          uint64
-	lastPackets, lastDrops, lastFrzs uint32
+	packets, drops, freezes uint32
 }
 
 // OpenInterface opens live capture on cfg.Interface through AF_PACKET
@@ -193,9 +185,12 @@ func openAFPacketMember(cfg LiveConfig, member int, sockType afpacket.OptSocketT
 			return nil, fmt.Errorf("capture: putting %s in promiscuous mode: %w", cfg.Interface, err)
 		}
 	}
-	s := &AFPacketSource{iface: cfg.Interface, member: member, linkType: linkType, blockTimeout: cfg.BlockTimeout, group: group, tp: tp}
-	s.gate = &liveGate{release: s.release, quiesce: s.quiesce}
-	group.open.Add(1)
+	s := &AFPacketSource{
+		liveBase:     liveBase{iface: cfg.Interface, member: member, linkType: linkType, group: group},
+		blockTimeout: cfg.BlockTimeout,
+		tp:           tp,
+	}
+	s.init(s)
 	return s, nil
 }
 
@@ -267,15 +262,7 @@ func (s *AFPacketSource) ReadFrame(f *Frame) error {
 			}
 			return fmt.Errorf("capture: reading %s: %w", s.iface, err)
 		}
-		f.Data = data
-		f.Timestamp = ci.Timestamp
-		f.Length = ci.Length
-		f.LinkType = s.linkType
-		if ci.Length > len(data) {
-			s.truncated.Add(1)
-		}
-		s.frames.Add(1)
-		s.gate.leave(true)
+		s.lend(f, data, ci.Timestamp, ci.Length)
 		return nil
 	}
 }
@@ -309,16 +296,6 @@ func (s *AFPacketSource) drained() bool {
 	return d != 0 && time.Now().UnixNano() >= d
 }
 
-// Close stops the source; see the type's documentation for how it
-// interacts with a concurrent ReadFrame. It always returns nil and may be
-// called more than once, from any goroutine.
-func (s *AFPacketSource) Close() error {
-	if s.gate.close() {
-		s.group.memberClosed()
-	}
-	return nil
-}
-
 // quiesce makes the kernel drop every packet before it reaches the ring
 // (and before it is counted); the ring stays mapped. Called by the gate
 // with gate.mu held, so no ReadFrame is running.
@@ -326,50 +303,24 @@ func (s *AFPacketSource) quiesce() {
 	_ = s.tp.SetBPF(dropAll())
 }
 
-// release takes the final kernel counters, closes the socket and unmaps
-// the ring. Called once by the gate, with gate.mu held.
-func (s *AFPacketSource) release() {
-	s.statsMu.Lock()
-	_ = s.refreshLocked()
+// closeLocked closes the socket and unmaps the ring; see liveHandle.
+func (s *AFPacketSource) closeLocked() {
 	s.tp.Close()
 	s.tp = nil
-	s.statsMu.Unlock()
 }
 
-// LiveStats returns the source's counters; see LiveStatsReader.
-func (s *AFPacketSource) LiveStats() (LiveStats, error) {
-	s.statsMu.Lock()
-	var err error
-	if s.tp != nil {
-		err = s.refreshLocked()
-	}
-	st := LiveStats{
-		Interface:    s.iface,
-		Member:       s.member,
-		Received:     s.kernel.packets,
-		Dropped:      s.kernel.drops,
-		QueueFreezes: s.kernel.freezes,
-	}
-	s.statsMu.Unlock()
-	st.Frames = s.frames.Load()
-	st.Truncated = s.truncated.Load()
-	return st, err
-}
-
-// refreshLocked adds what the kernel counted since the last read.
-func (s *AFPacketSource) refreshLocked() error {
+// readCountersLocked adds what the kernel counted since the last read to
+// st; see liveHandle.
+func (s *AFPacketSource) readCountersLocked(st *LiveStats) error {
 	_, v3, err := s.tp.SocketStats()
 	if err != nil {
 		return fmt.Errorf("capture: reading the kernel counters of %s: %w", s.iface, err)
 	}
-	k := &s.kernel
+	k := &s.last
 	p, d, f := uint32(v3.Packets()), uint32(v3.Drops()), uint32(v3.QueueFreezes())
-	k.packets += uint64(p - k.lastPackets)
-	k.drops += uint64(d - k.lastDrops)
-	k.freezes += uint64(f - k.lastFrzs)
-	k.lastPackets, k.lastDrops, k.lastFrzs = p, d, f
+	st.Received += uint64(p - k.packets)
+	st.Dropped += uint64(d - k.drops)
+	st.QueueFreezes += uint64(f - k.freezes)
+	k.packets, k.drops, k.freezes = p, d, f
 	return nil
 }
-
-// LinkType returns the link type of the frames this source returns.
-func (s *AFPacketSource) LinkType() LinkType { return s.linkType }

@@ -722,21 +722,14 @@ func (d *Decoder) ipv6(b []byte, p *Packet) result {
 func (d *Decoder) ipv6Next(nh uint8, b []byte, cut bool, p *Packet) result {
 	for {
 		switch nh {
-		case 0, 43, 60: // hop-by-hop, routing, destination options
+		case 0, 43, 51, 60: // hop-by-hop, routing, authentication header, destination options
 			if len(b) < 8 {
 				return resMalformed
 			}
-			hl := (int(b[1]) + 1) << 3
-			if hl > len(b) {
-				return resMalformed
+			hl := (int(b[1]) + 1) << 3 // 8-byte units, the first not counted
+			if nh == 51 {
+				hl = (int(b[1]) + 2) << 2 // 4-byte units, the first two not counted
 			}
-			nh = b[0]
-			b = b[hl:]
-		case 51: // authentication header
-			if len(b) < 8 {
-				return resMalformed
-			}
-			hl := (int(b[1]) + 2) << 2
 			if hl > len(b) {
 				return resMalformed
 			}

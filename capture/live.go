@@ -487,3 +487,98 @@ func lookupUpInterface(name string) (*net.Interface, error) {
 	}
 	return ifi, nil
 }
+
+// liveBase is what the live sources (AFPacketSource, PcapSource) share:
+// their identity, the gate and group Close works on, the counters
+// ReadFrame keeps and the kernel counters LiveStats reads. The source
+// embeds it and gives init its handle.
+type liveBase struct {
+	iface    string
+	member   int
+	linkType LinkType
+	gate     *liveGate
+	group    *liveGroup
+	impl     liveHandle // the source itself
+
+	// statsMu guards kernel and released, and the source's handle against
+	// release while LiveStats (or AFPacketSource.Drain) uses it.
+	statsMu  sync.Mutex
+	kernel   LiveStats // counters of the kernel (or libpcap) last read
+	released bool      // the handle has been closed
+
+	frames, truncated atomic.Uint64
+}
+
+// liveHandle is the capture handle behind a liveBase: an AF_PACKET socket
+// and ring, or a libpcap handle.
+type liveHandle interface {
+	// readCountersLocked updates the kernel counters of st from the
+	// handle; called with statsMu held, before the handle is closed.
+	readCountersLocked(st *LiveStats) error
+	// quiesce stops packet delivery, the handle staying mapped; called by
+	// the gate with gate.mu held, so no ReadFrame is running.
+	quiesce()
+	// closeLocked frees the handle; called once, with gate.mu and statsMu
+	// held.
+	closeLocked()
+}
+
+// init sets up the gate for h and counts the source as an open member of
+// its group.
+func (b *liveBase) init(h liveHandle) {
+	b.impl = h
+	b.gate = &liveGate{release: b.release, quiesce: h.quiesce}
+	b.group.open.Add(1)
+}
+
+// lend ends a ReadFrame that read a frame: it fills f, counts the frame
+// and lends it to the caller until the next ReadFrame.
+func (b *liveBase) lend(f *Frame, data []byte, timestamp time.Time, length int) {
+	f.Data = data
+	f.Timestamp = timestamp
+	f.Length = length
+	f.LinkType = b.linkType
+	if length > len(data) {
+		b.truncated.Add(1)
+	}
+	b.frames.Add(1)
+	b.gate.leave(true)
+}
+
+// Close stops the source; see AFPacketSource for how it interacts with a
+// concurrent ReadFrame. It always returns nil and may be called more than
+// once, from any goroutine.
+func (b *liveBase) Close() error {
+	if b.gate.close() {
+		b.group.memberClosed()
+	}
+	return nil
+}
+
+// release takes the final counters and closes the handle. Called once by
+// the gate, with gate.mu held.
+func (b *liveBase) release() {
+	b.statsMu.Lock()
+	_ = b.impl.readCountersLocked(&b.kernel)
+	b.impl.closeLocked()
+	b.released = true
+	b.statsMu.Unlock()
+}
+
+// LiveStats returns the source's counters; see LiveStatsReader.
+func (b *liveBase) LiveStats() (LiveStats, error) {
+	b.statsMu.Lock()
+	var err error
+	if !b.released {
+		err = b.impl.readCountersLocked(&b.kernel)
+	}
+	st := b.kernel
+	b.statsMu.Unlock()
+	st.Interface, st.Member = b.iface, b.member
+	st.Frames = b.frames.Load()
+	st.Truncated = b.truncated.Load()
+	return st, err
+}
+
+// LinkType returns the link type of the frames this source returns.
+func (b *liveBase) LinkType() LinkType { return b.linkType }

@@ -8,8 +8,6 @@ import (
 	"io"
 	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/gopacket/gopacket/pcap"
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,19 +23,11 @@ import (
 // stays allocated while the reader may hold a frame); LiveStats may be
 // called at any time.
 type PcapSource struct {
-	iface    string
-	linkType LinkType
-	gate     *liveGate
-	group    *liveGroup
+	liveBase
 
 	// handle is nil once released; ReadFrame uses it under gate.mu,
 	// LiveStats under statsMu; release takes both.
 	handle *pcap.Handle
-
-	statsMu sync.Mutex
-	last    LiveStats // kernel counters last read; guarded by statsMu
-
-	frames, truncated atomic.Uint64
 }
 
 var (
@@ -95,9 +85,11 @@ func OpenPcapLive(cfg LiveConfig, reg prometheus.Registerer) (Source, error) {
 			}
 		}
 	}
-	s := &PcapSource{iface: cfg.Interface, linkType: LinkType(h.LinkType()), group: &liveGroup{}, handle: h}
-	s.gate = &liveGate{release: s.release, quiesce: s.quiesce}
-	s.group.open.Add(1)
+	s := &PcapSource{
+		liveBase: liveBase{iface: cfg.Interface, linkType: LinkType(h.LinkType()), group: &liveGroup{}},
+		handle:   h,
+	}
+	s.init(s)
 	// libpcap handles have no finalizer: free one that a reader never gave
 	// back (see Close) when the source is collected.
 	runtime.AddCleanup(s, func(h *pcap.Handle) { h.Close() }, h)
@@ -130,26 +122,9 @@ func (s *PcapSource) ReadFrame(f *Frame) error {
 			}
 			return fmt.Errorf("capture: reading %s (libpcap): %w", s.iface, err)
 		}
-		f.Data = data
-		f.Timestamp = ci.Timestamp
-		f.Length = ci.Length
-		f.LinkType = s.linkType
-		if ci.Length > len(data) {
-			s.truncated.Add(1)
-		}
-		s.frames.Add(1)
-		s.gate.leave(true)
+		s.lend(f, data, ci.Timestamp, ci.Length)
 		return nil
 	}
-}
-
-// Close stops the source; it always returns nil and may be called more
-// than once, from any goroutine.
-func (s *PcapSource) Close() error {
-	if s.gate.close() {
-		s.group.memberClosed()
-	}
-	return nil
 }
 
 // quiesce installs a drop-all filter; called by the gate with gate.mu
@@ -159,42 +134,21 @@ func (s *PcapSource) quiesce() {
 	_ = s.handle.SetBPFInstructionFilter([]pcap.BPFInstruction{{Code: ret.Op, Jt: ret.Jt, Jf: ret.Jf, K: ret.K}})
 }
 
-// release takes the final counters and closes the handle; called once by
-// the gate with gate.mu held.
-func (s *PcapSource) release() {
-	s.statsMu.Lock()
-	_ = s.refreshLocked()
+// closeLocked closes the handle; see liveHandle.
+func (s *PcapSource) closeLocked() {
 	s.handle.Close()
 	s.handle = nil
-	s.statsMu.Unlock()
 }
 
-// LiveStats returns the source's counters; see LiveStatsReader.
-func (s *PcapSource) LiveStats() (LiveStats, error) {
-	s.statsMu.Lock()
-	var err error
-	if s.handle != nil {
-		err = s.refreshLocked()
-	}
-	st := s.last
-	s.statsMu.Unlock()
-	st.Interface = s.iface
-	st.Frames = s.frames.Load()
-	st.Truncated = s.truncated.Load()
-	return st, err
-}
-
-// refreshLocked reads libpcap's cumulative counters.
-func (s *PcapSource) refreshLocked() error {
+// readCountersLocked reads libpcap's cumulative counters into st; see
+// liveHandle.
+func (s *PcapSource) readCountersLocked(st *LiveStats) error {
 	ps, err := s.handle.Stats()
 	if err != nil {
 		return fmt.Errorf("capture: reading the counters of %s (libpcap): %w", s.iface, err)
 	}
-	s.last.Received = uint64(uint32(ps.PacketsReceived))
-	s.last.Dropped = uint64(uint32(ps.PacketsDropped))
-	s.last.InterfaceDrops = uint64(uint32(ps.PacketsIfDropped))
+	st.Received = uint64(uint32(ps.PacketsReceived))
+	st.Dropped = uint64(uint32(ps.PacketsDropped))
+	st.InterfaceDrops = uint64(uint32(ps.PacketsIfDropped))
 	return nil
 }
-
-// LinkType returns the link type of the frames this source returns.
-func (s *PcapSource) LinkType() LinkType { return s.linkType }

@@ -36,20 +36,11 @@ in them. A summary is printed on stderr at the end.`,
 	cmd.Flags().String("cpuprofile", "", "write a CPU profile of the run to this file")
 	_ = cmd.Flags().MarkHidden("cpuprofile")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		v, err := newViper(cmd)
-		if err != nil {
-			return err
-		}
-		cfg, err := pipelineConfigFrom(v)
-		if err != nil {
-			return err
-		}
-		level, err := logLevel(v.GetString("log-level"))
+		v, cfg, logger, err := pipelineSetup(cmd)
 		if err != nil {
 			return err
 		}
 		stderr := cmd.ErrOrStderr()
-		logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 		progress, err := wantProgress(v.GetString("progress"), stderr)
 		if err != nil {
 			return err

@@ -25,6 +25,26 @@ func newViper(cmd *cobra.Command) (*viper.Viper, error) {
 	return v, nil
 }
 
+// pipelineSetup reads what analyze and sensor share: the command's
+// settings (newViper), the pipeline's (pipelineConfigFrom) and a logger
+// writing text to the command's stderr at --log-level. Errors are theirs.
+func pipelineSetup(cmd *cobra.Command) (*viper.Viper, pipelineConfig, *slog.Logger, error) {
+	v, err := newViper(cmd)
+	if err != nil {
+		return nil, pipelineConfig{}, nil, err
+	}
+	cfg, err := pipelineConfigFrom(v)
+	if err != nil {
+		return nil, pipelineConfig{}, nil, err
+	}
+	level, err := logLevel(v.GetString("log-level"))
+	if err != nil {
+		return nil, pipelineConfig{}, nil, err
+	}
+	logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+	return v, cfg, logger, nil
+}
+
 // addPipelineFlags declares the settings shared by analyze and sensor.
 func addPipelineFlags(fs *pflag.FlagSet) {
 	fs.StringP("transactions", "t", "", `write transactions as JSON Lines to this file ("-" for stdout)`)

@@ -32,15 +32,7 @@ until SIGINT or SIGTERM; then flushes what is in flight and prints a summary.`,
 	fs.Bool("promiscuous", true, "put the interface in promiscuous mode")
 	fs.String("ring-size", "64MiB", "ring buffer size per fanout socket")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		v, err := newViper(cmd)
-		if err != nil {
-			return err
-		}
-		cfg, err := pipelineConfigFrom(v)
-		if err != nil {
-			return err
-		}
-		level, err := logLevel(v.GetString("log-level"))
+		v, cfg, logger, err := pipelineSetup(cmd)
 		if err != nil {
 			return err
 		}
@@ -61,8 +53,6 @@ until SIGINT or SIGTERM; then flushes what is in flight and prints a summary.`,
 			return usageError{fmt.Errorf("--ring-size: %q must be a size of at least 1MiB", v.GetString("ring-size"))}
 		}
 		live.RingBytes = ring
-		stderr := cmd.ErrOrStderr()
-		logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 		return sensor(cmd.Context(), live, cfg, logger, cmd)
 	}
 	return cmd

@@ -418,7 +418,7 @@ func htons(v uint16) uint16 { return v<<8 | v>>8 }
 // sensorProc is a running `apitap sensor`.
 type sensorProc struct {
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *lab.OutputBuffer
 	done   chan struct{}
 	err    error // Wait's result, once done is closed
 }
@@ -432,7 +432,7 @@ func startSensor(t *testing.T, ns *netlab.Namespace, args ...string) *sensorProc
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &sensorProc{stderr: &syncBuffer{}, done: make(chan struct{})}
+	s := &sensorProc{stderr: &lab.OutputBuffer{}, done: make(chan struct{})}
 	s.cmd = ns.Start(func(c *exec.Cmd) {
 		c.Env = append(os.Environ(), runMainEnv+"=1")
 		c.Stdout = s.stderr
@@ -614,22 +614,4 @@ func checkSummary(t *testing.T, stderr string, n int) {
 			t.Errorf("the sensor logged %s:\n%s", lvl, stderr)
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer that a process writes while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

@@ -137,58 +137,15 @@ func validUTF8(s string) string {
 	return b.String()
 }
 
-// ZeekUnescapeURI decodes a request target the way Zeek's HTTP analyzer
-// does before logging it (unescape_URI in Zeek's HTTP.cc): "%XX" becomes
-// the byte, "%uXXXX" (IIS style) one or two bytes (the high byte dropped
-// when zero), "%%" drops the first '%', and a '%' that starts no valid
-// escape is kept with the character after it.
-func ZeekUnescapeURI(s string) string {
-	if strings.IndexByte(s, '%') < 0 {
-		return s
+// compareBody counts one body length compared for tuple k, and records
+// it in BodyMismatches when the two sides differ.
+func (res *TraceResult) compareBody(k Tuple, field string, zeek, apitap int64) {
+	res.BodyCompared++
+	if zeek == apitap {
+		res.BodyAgreed++
+		return
 	}
-	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		if s[i] != '%' {
-			b = append(b, s[i])
-			continue
-		}
-		i++
-		switch {
-		case i == len(s): // '%' at the end
-			b = append(b, '%')
-		case i+1 == len(s): // '%' and one character at the end
-			b = append(b, '%', s[i])
-		case s[i] == '%': // "%%": ignore the first; the loop's i++ is undone
-			i-- // so that the second '%' is looked at again
-		case isHex(s[i]) && isHex(s[i+1]):
-			b = append(b, unhex(s[i])<<4|unhex(s[i+1]))
-			i++
-		case len(s)-i >= 5 && s[i] == 'u' && isHex(s[i+1]) && isHex(s[i+2]) && isHex(s[i+3]) && isHex(s[i+4]):
-			if s[i+1] != '0' || s[i+2] != '0' {
-				b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
-			}
-			b = append(b, unhex(s[i+3])<<4|unhex(s[i+4]))
-			i += 4
-		default:
-			b = append(b, '%', s[i])
-		}
-	}
-	return string(b)
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c >= 'a':
-		return c - 'a' + 10
-	default:
-		return c - 'A' + 10
-	}
+	res.BodyMismatches = append(res.BodyMismatches, BodyMismatch{Tuple: k, Field: field, Zeek: zeek, Apitap: apitap})
 }
 
 // Diff is a tuple one side has Count more times than the other.
@@ -231,7 +188,7 @@ type TraceResult struct {
 // the order of identical requests.
 //
 // Zeek logs the percent-decoded URI while apitap writes the target as sent,
-// so apitap's URI goes through ZeekUnescapeURI first; both sides then have
+// so apitap's URI goes through zeeklog.UnescapeURI first; both sides then have
 // bytes that are not valid UTF-8 replaced as encoding/json replaces them.
 func CompareTrace(trace, baseline string, want *zeeklog.HTTPLog, got []Transaction) TraceResult {
 	f := FieldsFor(want.Columns)
@@ -247,7 +204,7 @@ func CompareTrace(trace, baseline string, want *zeeklog.HTTPLog, got []Transacti
 	}
 	apiBy := map[Tuple][]int{}
 	for i, t := range got {
-		k := Tuple{Method: t.Method, Host: t.Host, URI: ZeekUnescapeURI(t.URI), Status: t.Status}.project(f)
+		k := Tuple{Method: t.Method, Host: t.Host, URI: zeeklog.UnescapeURI(t.URI), Status: t.Status}.project(f)
 		if _, ok := apiBy[k]; !ok {
 			if _, ok := zeekBy[k]; !ok {
 				keys = append(keys, k)
@@ -311,20 +268,10 @@ func CompareTrace(trace, baseline string, want *zeeklog.HTTPLog, got []Transacti
 			}
 			z, a := want.Rows[zi], got[as[pairOf[i]]]
 			if reqCol && !z.Unset.Has(zeeklog.ColRequestBodyLen) {
-				res.BodyCompared++
-				if z.RequestBodyLen == a.RequestBodyLen {
-					res.BodyAgreed++
-				} else {
-					res.BodyMismatches = append(res.BodyMismatches, BodyMismatch{Tuple: k, Field: "request_body_len", Zeek: z.RequestBodyLen, Apitap: a.RequestBodyLen})
-				}
+				res.compareBody(k, "request_body_len", z.RequestBodyLen, a.RequestBodyLen)
 			}
 			if respCol && !z.Unset.Has(zeeklog.ColResponseBodyLen) {
-				res.BodyCompared++
-				if z.ResponseBodyLen == a.ResponseBodyLen {
-					res.BodyAgreed++
-				} else {
-					res.BodyMismatches = append(res.BodyMismatches, BodyMismatch{Tuple: k, Field: "response_body_len", Zeek: z.ResponseBodyLen, Apitap: a.ResponseBodyLen})
-				}
+				res.compareBody(k, "response_body_len", z.ResponseBodyLen, a.ResponseBodyLen)
 			}
 		}
 	}

@@ -179,31 +179,6 @@ func TestCompareTrace(t *testing.T) {
 	}
 }
 
-func TestZeekUnescapeURI(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"/plain?a=b", "/plain?a=b"},
-		{"/a%20b%2Fc", "/a b/c"},
-		{"/%F0%9F%98%84", "/\xf0\x9f\x98\x84"},
-		{"/non_printable_literal_%5Cx07", `/non_printable_literal_\x07`},
-		{"/arheoloogia_uurimisr%FChma", "/arheoloogia_uurimisr\xfchma"},
-		{"/%", "/%"},
-		{"/%5", "/%5"},
-		{"/%zz1", "/%zz1"},
-		{"/%%41x", "/Ax"},
-		{"/%%", "/%%"},
-		{"/%u00AEx", "/\xaex"},
-		{"/%u20ACx", "/\x20\xacx"},
-		{"/%u20A", "/%u20A"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			if got := ZeekUnescapeURI(tt.in); got != tt.want {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
-
 func TestTotals(t *testing.T) {
 	tests := []struct {
 		name            string

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -56,9 +57,10 @@ func unescapeBytes(s string) string {
 	}
 	b := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) && s[i+1] == 'x' && isHex(s[i+2]) && isHex(s[i+3]) {
-			if c := unhex(s[i+2])<<4 | unhex(s[i+3]); c >= 0x80 {
-				b = append(b, c)
+		if s[i] == '\\' && i+3 < len(s) && s[i+1] == 'x' {
+			// ParseUint takes no sign or prefix in base 16: two hex digits.
+			if c, err := strconv.ParseUint(s[i+2:i+4], 16, 8); err == nil && c >= 0x80 {
+				b = append(b, byte(c))
 				i += 3
 				continue
 			}

@@ -38,9 +38,9 @@ type Env struct {
 	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
 	command func(ctx context.Context, name string, args ...string) *exec.Cmd
 
+	truth syncList[Exchange]
 	mu    sync.Mutex
-	truth []Exchange
-	seq   int // for unique file names
+	seq   int // for unique file names; guarded by mu
 }
 
 func (e *Env) initClient() {
@@ -57,18 +57,6 @@ func (e *Env) initClient() {
 		Timeout:       30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-}
-
-func (e *Env) record(x Exchange) {
-	e.mu.Lock()
-	e.truth = append(e.truth, x)
-	e.mu.Unlock()
-}
-
-func (e *Env) exchanges() []Exchange {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]Exchange(nil), e.truth...)
 }
 
 // URL returns "http://server" + pathAndQuery.
@@ -125,7 +113,7 @@ func (e *Env) Do(ctx context.Context, req *http.Request) (Result, error) {
 	if cr != nil {
 		x.RequestBodyLen = cr.n
 	}
-	e.record(x)
+	e.truth.add(x)
 	return Result{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil
 }
 
@@ -249,7 +237,7 @@ func (e *Env) Curl(ctx context.Context, reqs ...CurlRequest) error {
 				host = strings.TrimSpace(v)
 			}
 		}
-		e.record(Exchange{Source: "curl", Client: netip.AddrPortFrom(lip, uint16(lport)), Server: netip.AddrPortFrom(rip, uint16(rport)),
+		e.truth.add(Exchange{Source: "curl", Client: netip.AddrPortFrom(lip, uint16(lport)), Server: netip.AddrPortFrom(rip, uint16(rport)),
 			Method: method, Host: host, URI: u.RequestURI(), Status: status, RequestBodyLen: up, ResponseBodyLen: down})
 	}
 	return nil
@@ -296,7 +284,7 @@ func (e *Env) Pipeline(ctx context.Context, server netip.AddrPort, reqs ...*http
 		if host == "" {
 			host = r.URL.Host
 		}
-		e.record(Exchange{Source: "raw", Client: local, Server: server, Method: r.Method, Host: host, URI: r.URL.RequestURI(),
+		e.truth.add(Exchange{Source: "raw", Client: local, Server: server, Method: r.Method, Host: host, URI: r.URL.RequestURI(),
 			Status: resp.StatusCode, RequestBodyLen: reqLens[i], ResponseBodyLen: n})
 	}
 	return nil

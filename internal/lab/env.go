@@ -40,7 +40,7 @@ func NewEnv(cfg EnvConfig) *Env {
 
 // Exchanges returns the ground truth recorded so far, in the order the
 // exchanges completed.
-func (e *Env) Exchanges() []Exchange { return e.exchanges() }
+func (e *Env) Exchanges() []Exchange { return e.truth.all() }
 
 // CloseIdleConnections closes the Go client's idle keep-alive connections.
 func (e *Env) CloseIdleConnections() { e.transport.CloseIdleConnections() }

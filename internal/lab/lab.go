@@ -210,7 +210,7 @@ func Record(ctx context.Context, cfg Config, sc Scenario) (pcapPath string, trut
 		return "", nil, err
 	}
 
-	truth = env.exchanges()
+	truth = env.truth.all()
 	if ngx != nil {
 		entries, err := ngx.readLog()
 		if err != nil {
@@ -288,19 +288,24 @@ func freeTCPPort(loop netip.Addr) (uint16, error) {
 	return ln.Addr().(*net.TCPAddr).AddrPort().Port(), nil
 }
 
-// lockedBuffer collects a process's output.
-type lockedBuffer struct {
+// OutputBuffer collects a child process's output (it is the process's
+// Stdout and Stderr) while the caller reads what has come so far: Write
+// and String are safe to call concurrently. The zero value is empty and
+// ready to use.
+type OutputBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+// Write appends p; it never fails.
+func (b *OutputBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+// String returns everything written so far.
+func (b *OutputBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
@@ -310,7 +315,7 @@ type tcpdumpProc struct {
 	cmd     *exec.Cmd
 	path    string
 	probe   netip.AddrPort
-	stderr  *lockedBuffer
+	stderr  *OutputBuffer
 	done    chan struct{}
 	waitErr error
 	timeout time.Duration
@@ -323,7 +328,7 @@ func startTcpdump(ctx context.Context, bin string, cfg Config, path, filter stri
 	}
 	args = append(args, filter)
 	cmd := exec.Command(bin, args...)
-	td := &tcpdumpProc{cmd: cmd, path: path, probe: probe, stderr: &lockedBuffer{}, done: make(chan struct{}), timeout: cfg.StartTimeout}
+	td := &tcpdumpProc{cmd: cmd, path: path, probe: probe, stderr: &OutputBuffer{}, done: make(chan struct{}), timeout: cfg.StartTimeout}
 	cmd.Stderr = td.stderr
 	cmd.Stdout = td.stderr
 	cmd.SysProcAttr = procAttr()

@@ -2,7 +2,6 @@ package lab
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,9 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
+	"github.com/apitap/apitap/internal/pcaptest"
 )
 
 type flowKey struct{ src, dst netip.AddrPort }
@@ -45,38 +42,11 @@ func readCapture(t *testing.T, path string) (map[flowKey]*flow, []flowKey) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	r, err := pcapgo.NewReader(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	if r.LinkType() != layers.LinkTypeEthernet {
-		t.Fatalf("link type %v", r.LinkType())
-	}
 	flows := map[flowKey]*flow{}
 	var order []flowKey
-	for i := 0; ; i++ {
-		data, _, err := r.ReadPacketData()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("packet %d: %v", i, err)
-		}
-		p := gopacket.NewPacket(data, layers.LayerTypeEthernet, gopacket.Default)
-		tc, _ := p.Layer(layers.LayerTypeTCP).(*layers.TCP)
-		if tc == nil || p.ErrorLayer() != nil {
-			t.Fatalf("packet %d is not TCP: %v", i, p)
-		}
-		var src, dst netip.Addr
-		switch ip := p.NetworkLayer().(type) {
-		case *layers.IPv4:
-			src, _ = netip.AddrFromSlice(ip.SrcIP)
-			dst, _ = netip.AddrFromSlice(ip.DstIP)
-		case *layers.IPv6:
-			src, _ = netip.AddrFromSlice(ip.SrcIP)
-			dst, _ = netip.AddrFromSlice(ip.DstIP)
-		}
-		k := flowKey{netip.AddrPortFrom(src, uint16(tc.SrcPort)), netip.AddrPortFrom(dst, uint16(tc.DstPort))}
+	pcaptest.ForEachTCP(t, f, func(s pcaptest.Segment) {
+		i, tc := s.Index, s.TCP
+		k := flowKey{s.Flow.Src, s.Flow.Dst}
 		fl := flows[k]
 		if fl == nil {
 			fl = &flow{first: i}
@@ -86,13 +56,13 @@ func readCapture(t *testing.T, path string) (map[flowKey]*flow, []flowKey) {
 		if tc.SYN {
 			fl.isn, fl.syn = tc.Seq, true
 			fl.server = tc.ACK
-			continue
+			return
 		}
 		if !fl.syn {
 			t.Fatalf("packet %d: %v without SYN", i, k)
 		}
 		if len(tc.Payload) == 0 {
-			continue
+			return
 		}
 		off := int(tc.Seq - fl.isn - 1)
 		if end := off + len(tc.Payload); end > len(fl.data) {
@@ -103,7 +73,7 @@ func readCapture(t *testing.T, path string) (map[flowKey]*flow, []flowKey) {
 		for j := range tc.Payload {
 			fl.have[off+j] = true
 		}
-	}
+	})
 	for k, fl := range flows {
 		if slices.Contains(fl.have, false) {
 			t.Fatalf("%v: hole in the stream", k)
@@ -137,20 +107,7 @@ func exchangesOnWire(t *testing.T, path string) []wireExchange {
 		if s2c == nil {
 			t.Fatalf("%v: no server side", k)
 		}
-		reqs := bufio.NewReader(bytes.NewReader(c2s.data))
-		resps := bufio.NewReader(bytes.NewReader(s2c.data))
-		for {
-			if _, err := reqs.Peek(1); err == io.EOF {
-				break
-			}
-			req, err := http.ReadRequest(reqs)
-			if err != nil {
-				t.Fatalf("%v: request: %v", k, err)
-			}
-			reqBody, err := io.ReadAll(req.Body)
-			if err != nil {
-				t.Fatalf("%v: request body: %v", k, err)
-			}
+		pcaptest.ForEachRequest(t, k, c2s.data, s2c.data, func(req *http.Request, reqBody []byte, resps *bufio.Reader) {
 			w := wireExchange{Method: req.Method, Host: req.Host, URI: req.RequestURI, ReqLen: int64(len(reqBody))}
 			for {
 				if _, err := resps.Peek(1); err == io.EOF {
@@ -171,7 +128,7 @@ func exchangesOnWire(t *testing.T, path string) []wireExchange {
 				break
 			}
 			out = append(out, w)
-		}
+		})
 	}
 	return out
 }

@@ -34,7 +34,7 @@ type nginxProc struct {
 	cmd     *exec.Cmd
 	addr    netip.AddrPort
 	dir     string
-	stderr  *lockedBuffer
+	stderr  *OutputBuffer
 	done    chan struct{}
 	waitErr error
 	once    sync.Once
@@ -110,7 +110,7 @@ func startNginx(ctx context.Context, bin string, cfg Config, loop netip.Addr, up
 		}
 		os.Remove(filepath.Join(dir, "nginx-access.log"))
 		cmd := exec.Command(bin, "-p", dir, "-c", conf, "-e", filepath.Join(dir, "nginx-error.log"))
-		n := &nginxProc{cmd: cmd, addr: addr, dir: dir, stderr: &lockedBuffer{}, done: make(chan struct{}), timeout: cfg.StartTimeout}
+		n := &nginxProc{cmd: cmd, addr: addr, dir: dir, stderr: &OutputBuffer{}, done: make(chan struct{}), timeout: cfg.StartTimeout}
 		cmd.Stdout, cmd.Stderr = n.stderr, n.stderr
 		cmd.SysProcAttr = procAttr()
 		if err := cmd.Start(); err != nil {

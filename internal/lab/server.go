@@ -23,21 +23,26 @@ type serverEntry struct {
 }
 
 // serverLog collects the Go server's entries.
-type serverLog struct {
-	mu      sync.Mutex
-	entries []serverEntry
+type serverLog = syncList[serverEntry]
+
+// syncList is a list that several goroutines add to. The zero value is
+// empty and ready to use.
+type syncList[T any] struct {
+	mu    sync.Mutex
+	items []T
 }
 
-func (l *serverLog) add(e serverEntry) {
+func (l *syncList[T]) add(v T) {
 	l.mu.Lock()
-	l.entries = append(l.entries, e)
+	l.items = append(l.items, v)
 	l.mu.Unlock()
 }
 
-func (l *serverLog) all() []serverEntry {
+// all returns a copy of the items added so far, in order.
+func (l *syncList[T]) all() []T {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return append([]serverEntry(nil), l.entries...)
+	return append([]T(nil), l.items...)
 }
 
 // countingWriter wraps a ResponseWriter to learn the status and the entity
@@ -150,16 +155,7 @@ func newHandler() http.Handler {
 	mux.HandleFunc("/gzip", func(w http.ResponseWriter, r *http.Request) {
 		body := bytes.Repeat([]byte(`{"k":"compressible value"},`), intParam(r, "n", 100))
 		w.Header().Set("Content-Type", "application/json")
-		if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
-			var b bytes.Buffer
-			zw := gzip.NewWriter(&b)
-			zw.Write(body)
-			zw.Close()
-			body = b.Bytes()
-			w.Header().Set("Content-Encoding", "gzip")
-		}
-		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		w.Write(body)
+		writeGzipped(w, r, body)
 	})
 	mux.HandleFunc("/status/{code}", func(w http.ResponseWriter, r *http.Request) {
 		code, err := strconv.Atoi(r.PathValue("code"))
@@ -219,6 +215,31 @@ func newHandler() http.Handler {
 		var v map[string]any
 		return v, json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&v) == nil
 	}
+	// getByID serves GET .../{id}: get(id) for an id from 1 to last, else
+	// a 404 saying what was not found.
+	getByID := func(what string, last int, get func(int) map[string]any) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			id, err := strconv.Atoi(r.PathValue("id"))
+			if err != nil || id < 1 || id > last {
+				writeJSON(w, 404, map[string]any{"error": what + " not found"})
+				return
+			}
+			writeJSON(w, 200, get(id))
+		}
+	}
+	// create serves a POST of a JSON object: 201 with the object as set
+	// completes it, or 400 when the body is not a JSON object.
+	create := func(set func(v map[string]any)) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			v, ok := readJSON(r)
+			if !ok {
+				writeJSON(w, 400, map[string]any{"error": "invalid JSON"})
+				return
+			}
+			set(v)
+			writeJSON(w, 201, v)
+		}
+	}
 	api.HandleFunc("GET /api/users", func(w http.ResponseWriter, r *http.Request) {
 		limit, offset := intParam(r, "limit", 10), intParam(r, "offset", 0)
 		var out []any
@@ -227,23 +248,8 @@ func newHandler() http.Handler {
 		}
 		writeJSON(w, 200, map[string]any{"data": out, "limit": limit, "offset": offset})
 	})
-	api.HandleFunc("GET /api/users/{id}", func(w http.ResponseWriter, r *http.Request) {
-		id, err := strconv.Atoi(r.PathValue("id"))
-		if err != nil || id < 1 || id > 100 {
-			writeJSON(w, 404, map[string]any{"error": "user not found"})
-			return
-		}
-		writeJSON(w, 200, user(id))
-	})
-	api.HandleFunc("POST /api/users", func(w http.ResponseWriter, r *http.Request) {
-		v, ok := readJSON(r)
-		if !ok {
-			writeJSON(w, 400, map[string]any{"error": "invalid JSON"})
-			return
-		}
-		v["id"] = 101
-		writeJSON(w, 201, v)
-	})
+	api.HandleFunc("GET /api/users/{id}", getByID("user", 100, user))
+	api.HandleFunc("POST /api/users", create(func(v map[string]any) { v["id"] = 101 }))
 	api.HandleFunc("PUT /api/users/{id}", func(w http.ResponseWriter, r *http.Request) {
 		v, ok := readJSON(r)
 		id, err := strconv.Atoi(r.PathValue("id"))
@@ -268,16 +274,10 @@ func newHandler() http.Handler {
 		}
 		writeJSON(w, 200, order(id))
 	})
-	api.HandleFunc("POST /api/orders", func(w http.ResponseWriter, r *http.Request) {
-		v, ok := readJSON(r)
-		if !ok {
-			writeJSON(w, 400, map[string]any{"error": "invalid JSON"})
-			return
-		}
+	api.HandleFunc("POST /api/orders", create(func(v map[string]any) {
 		v["id"] = "0d6c3f52-6a51-4b8e-b0a4-5e3f2d1c9b87"
 		v["status"] = "created"
-		writeJSON(w, 201, v)
-	})
+	}))
 	api.HandleFunc("GET /api/items", func(w http.ResponseWriter, r *http.Request) {
 		var out []any
 		for i := 1; i <= intParam(r, "limit", 20); i++ {
@@ -285,25 +285,9 @@ func newHandler() http.Handler {
 		}
 		b, _ := json.Marshal(map[string]any{"data": out, "category": r.URL.Query().Get("category")})
 		w.Header().Set("Content-Type", "application/json")
-		if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
-			var z bytes.Buffer
-			zw := gzip.NewWriter(&z)
-			zw.Write(b)
-			zw.Close()
-			b = z.Bytes()
-			w.Header().Set("Content-Encoding", "gzip")
-		}
-		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-		w.Write(b)
+		writeGzipped(w, r, b)
 	})
-	api.HandleFunc("GET /api/items/{id}", func(w http.ResponseWriter, r *http.Request) {
-		id, err := strconv.Atoi(r.PathValue("id"))
-		if err != nil || id < 1 || id > 500 {
-			writeJSON(w, 404, map[string]any{"error": "item not found"})
-			return
-		}
-		writeJSON(w, 200, item(id))
-	})
+	api.HandleFunc("GET /api/items/{id}", getByID("item", 500, item))
 	api.HandleFunc("GET /api/reports/daily", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 500, map[string]any{"error": "report backend unavailable"})
 	})
@@ -318,4 +302,19 @@ func newHandler() http.Handler {
 		api.ServeHTTP(w, r)
 	}))
 	return mux
+}
+
+// writeGzipped writes body with its Content-Length, gzip-compressed (with
+// Content-Encoding: gzip) when the request accepts gzip.
+func writeGzipped(w http.ResponseWriter, r *http.Request, body []byte) {
+	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+		var z bytes.Buffer
+		zw := gzip.NewWriter(&z)
+		zw.Write(body)
+		zw.Close()
+		body = z.Bytes()
+		w.Header().Set("Content-Encoding", "gzip")
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.Write(body)
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/netip"
@@ -12,9 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gopacket/gopacket"
+	"github.com/apitap/apitap/internal/pcaptest"
 	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // bulkFlow is one direction of a bulk connection read back.
@@ -35,42 +35,10 @@ func TestWriteBulkAPI(t *testing.T) {
 	if st.Bytes != int64(buf.Len()) || st.Bytes < size || st.Bytes > size+size/10 {
 		t.Fatalf("stats say %d bytes, wrote %d, target %d", st.Bytes, buf.Len(), size)
 	}
-	r, err := pcapgo.NewReader(bytes.NewReader(buf.Bytes()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.LinkType() != layers.LinkTypeEthernet {
-		t.Fatalf("link type %v", r.LinkType())
-	}
 	flows := map[flowKey]*bulkFlow{}
 	var order []flowKey
-	var packets, payload int64
-	var last time.Time
-	for {
-		data, ci, err := r.ReadPacketData()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		packets++
-		if ci.Timestamp.Before(last) {
-			t.Fatalf("packet %d goes back in time", packets)
-		}
-		last = ci.Timestamp
-		p := gopacket.NewPacket(data, layers.LayerTypeEthernet, gopacket.Default)
-		ip, _ := p.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
-		tc, _ := p.Layer(layers.LayerTypeTCP).(*layers.TCP)
-		if ip == nil || tc == nil || p.ErrorLayer() != nil {
-			t.Fatalf("packet %d does not decode: %v", packets, p)
-		}
-		if checksumFold(checksumAdd(0, ip.Contents)) != 0xffff {
-			t.Fatalf("packet %d: bad IPv4 checksum", packets)
-		}
-		src, _ := netip.AddrFromSlice(ip.SrcIP)
-		dst, _ := netip.AddrFromSlice(ip.DstIP)
-		k := flowKey{netip.AddrPortFrom(src, uint16(tc.SrcPort)), netip.AddrPortFrom(dst, uint16(tc.DstPort))}
+	var payload int64
+	packets := readTCPv4(t, buf.Bytes(), func(_ time.Time, k flowKey, tc *layers.TCP) {
 		f := flows[k]
 		if f == nil {
 			f = &bulkFlow{}
@@ -83,14 +51,14 @@ func TestWriteBulkAPI(t *testing.T) {
 				t.Fatalf("flow %v: second SYN (port reuse)", k)
 			}
 			f.syn, f.isn, f.next = true, tc.Seq, tc.Seq+1
-			continue
+			return
 		case !f.syn:
 			t.Fatalf("flow %v: data before SYN", k)
 		case f.fin:
 			if !tc.ACK || len(tc.Payload) > 0 || tc.Seq != f.next {
 				t.Fatalf("flow %v: segment after FIN", k)
 			}
-			continue
+			return
 		}
 		if tc.Seq != f.next {
 			t.Fatalf("flow %v: seq %d, want %d", k, tc.Seq, f.next)
@@ -105,7 +73,7 @@ func TestWriteBulkAPI(t *testing.T) {
 			f.fin = true
 			f.next++
 		}
-	}
+	})
 	if packets != st.Packets || payload != st.PayloadBytes {
 		t.Errorf("read %d packets, %d payload bytes; stats %d, %d", packets, payload, st.Packets, st.PayloadBytes)
 	}
@@ -126,17 +94,7 @@ func TestWriteBulkAPI(t *testing.T) {
 			t.Errorf("connection %v not closed", k)
 		}
 		servers[k.dst.Addr()] = true
-		reqs := bufio.NewReader(bytes.NewReader(c2s.data))
-		resps := bufio.NewReader(bytes.NewReader(s2c.data))
-		for {
-			if _, err := reqs.Peek(1); err == io.EOF {
-				break
-			}
-			req, err := http.ReadRequest(reqs)
-			if err != nil {
-				t.Fatalf("connection %v: request: %v", k, err)
-			}
-			body, _ := io.ReadAll(req.Body)
+		resps := pcaptest.ForEachRequest(t, fmt.Sprintf("connection %v", k), c2s.data, s2c.data, func(req *http.Request, body []byte, resps *bufio.Reader) {
 			if len(body) > 0 && !json.Valid(body) {
 				t.Errorf("%s %s: request body is not JSON: %q", req.Method, req.RequestURI, body)
 			}
@@ -171,7 +129,7 @@ func TestWriteBulkAPI(t *testing.T) {
 			statuses[resp.StatusCode]++
 			uris[req.RequestURI] = true
 			exchanges++
-		}
+		})
 		if _, err := resps.Peek(1); err != io.EOF {
 			t.Errorf("connection %v: response bytes left over", k)
 		}

@@ -10,9 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // floodFlow is one direction of a flood connection read back.
@@ -26,55 +24,24 @@ type floodFlow struct {
 
 func readFlood(t *testing.T, b []byte) (map[flowKey]*floodFlow, int64, time.Time, time.Time) {
 	t.Helper()
-	r, err := pcapgo.NewReader(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.LinkType() != layers.LinkTypeEthernet {
-		t.Fatalf("link type %v", r.LinkType())
-	}
 	flows := map[flowKey]*floodFlow{}
-	var packets int64
 	var first, last time.Time
-	for {
-		data, ci, err := r.ReadPacketData()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		packets++
-		if ci.Timestamp.Before(last) {
-			t.Fatalf("packet %d goes back in time", packets)
-		}
+	packets := readTCPv4(t, b, func(ts time.Time, k flowKey, tc *layers.TCP) {
 		if first.IsZero() {
-			first = ci.Timestamp
+			first = ts
 		}
-		last = ci.Timestamp
-		p := gopacket.NewPacket(data, layers.LayerTypeEthernet, gopacket.Default)
-		ip, _ := p.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
-		tc, _ := p.Layer(layers.LayerTypeTCP).(*layers.TCP)
-		if ip == nil || tc == nil || p.ErrorLayer() != nil {
-			t.Fatalf("packet %d does not decode: %v", packets, p)
-		}
-		if checksumFold(checksumAdd(0, ip.Contents)) != 0xffff {
-			t.Fatalf("packet %d: bad IPv4 checksum", packets)
-		}
-		src, _ := netip.AddrFromSlice(ip.SrcIP)
-		dst, _ := netip.AddrFromSlice(ip.DstIP)
-		k := flowKey{netip.AddrPortFrom(src, uint16(tc.SrcPort)), netip.AddrPortFrom(dst, uint16(tc.DstPort))}
+		last = ts
 		f := flows[k]
 		if f == nil {
-			f = &floodFlow{first: ci.Timestamp}
+			f = &floodFlow{first: ts}
 			flows[k] = f
 		}
-		f.last = ci.Timestamp
+		f.last = ts
 		switch {
 		case tc.SYN:
 			f.syns++
 			f.next = tc.Seq + 1
-			continue
+			return
 		case f.syns == 0:
 			t.Fatalf("flow %v: segment before SYN", k)
 		case tc.Seq != f.next:
@@ -90,7 +57,7 @@ func readFlood(t *testing.T, b []byte) (map[flowKey]*floodFlow, int64, time.Time
 			f.fin = true
 			f.next++
 		}
-	}
+	})
 	return flows, packets, first, last
 }
 

@@ -10,7 +10,9 @@ import (
 	"net/netip"
 	"slices"
 	"testing"
+	"time"
 
+	"github.com/apitap/apitap/internal/pcaptest"
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/ip4defrag"
 	"github.com/gopacket/gopacket/layers"
@@ -267,3 +269,28 @@ func parseHTTP(t *testing.T, c2s, s2c []byte) []parsedExchange {
 func be32(b []byte) uint32 { return binary.BigEndian.Uint32(b) }
 
 func newTestRand() *rand.Rand { return rand.New(rand.NewPCG(1, 2)) }
+
+// readTCPv4 reads the Ethernet pcap b back (pcaptest.ForEachTCP) and calls
+// fn with every segment, its timestamp and its flow. It also fails t
+// when a packet is not IPv4, has a bad IPv4 checksum, or goes back in
+// time. It returns the number of packets.
+func readTCPv4(t *testing.T, b []byte, fn func(ts time.Time, k flowKey, tc *layers.TCP)) int64 {
+	t.Helper()
+	var packets int64
+	var last time.Time
+	pcaptest.ForEachTCP(t, bytes.NewReader(b), func(s pcaptest.Segment) {
+		packets++
+		if s.Timestamp.Before(last) {
+			t.Fatalf("packet %d goes back in time", packets)
+		}
+		last = s.Timestamp
+		if s.IPv4 == nil {
+			t.Fatalf("packet %d does not decode: not IPv4", packets)
+		}
+		if checksumFold(checksumAdd(0, s.IPv4.Contents)) != 0xffff {
+			t.Fatalf("packet %d: bad IPv4 checksum", packets)
+		}
+		fn(s.Timestamp, flowKey{s.Flow.Src, s.Flow.Dst}, s.TCP)
+	})
+	return packets
+}

@@ -212,3 +212,42 @@ func parseCount64(s string) (int64, error) {
 	}
 	return int64(n), nil
 }
+
+// UnescapeURI decodes a request target the way Zeek's HTTP analyzer
+// does before logging it (unescape_URI in Zeek's HTTP.cc): "%XX" becomes
+// the byte, "%uXXXX" (IIS style) one or two bytes (the high byte dropped
+// when zero), "%%" drops the first '%', and a '%' that starts no valid
+// escape is kept with the character after it.
+func UnescapeURI(s string) string {
+	if strings.IndexByte(s, '%') < 0 {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] != '%' {
+			b = append(b, s[i])
+			continue
+		}
+		i++
+		switch {
+		case i == len(s): // '%' at the end
+			b = append(b, '%')
+		case i+1 == len(s): // '%' and one character at the end
+			b = append(b, '%', s[i])
+		case s[i] == '%': // "%%": ignore the first; the loop's i++ is undone
+			i-- // so that the second '%' is looked at again
+		case isHex(s[i]) && isHex(s[i+1]):
+			b = append(b, unhex(s[i])<<4|unhex(s[i+1]))
+			i++
+		case len(s)-i >= 5 && s[i] == 'u' && isHex(s[i+1]) && isHex(s[i+2]) && isHex(s[i+3]) && isHex(s[i+4]):
+			if s[i+1] != '0' || s[i+2] != '0' {
+				b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
+			}
+			b = append(b, unhex(s[i+3])<<4|unhex(s[i+4]))
+			i += 4
+		default:
+			b = append(b, '%', s[i])
+		}
+	}
+	return string(b)
+}

@@ -345,3 +345,28 @@ func BenchmarkParseTSV(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "records/s")
 }
+
+func TestUnescapeURI(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"/plain?a=b", "/plain?a=b"},
+		{"/a%20b%2Fc", "/a b/c"},
+		{"/%F0%9F%98%84", "/\xf0\x9f\x98\x84"},
+		{"/non_printable_literal_%5Cx07", `/non_printable_literal_\x07`},
+		{"/arheoloogia_uurimisr%FChma", "/arheoloogia_uurimisr\xfchma"},
+		{"/%", "/%"},
+		{"/%5", "/%5"},
+		{"/%zz1", "/%zz1"},
+		{"/%%41x", "/Ax"},
+		{"/%%", "/%%"},
+		{"/%u00AEx", "/\xaex"},
+		{"/%u20ACx", "/\x20\xacx"},
+		{"/%u20A", "/%u20A"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			if got := UnescapeURI(tt.in); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
