@@ -46,5 +46,14 @@ bench: setup
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) $(PKGS)
 	$(GO) run ./internal/perf/cmd/apitap-bench -size $(BENCH_SIZE) -rounds $(BENCH_ROUNDS) -tshark-runs $(BENCH_TSHARK_RUNS) $(BENCH_FLAGS)
 
+# Each fuzz target for FUZZTIME; what the fuzzers find lands in the Go build
+# cache (copy new inputs into the package's testdata/fuzz/ to keep them).
+FUZZTIME ?= 10m
+fuzz:
+	$(GO) test ./capture -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./capture -run '^$$' -fuzz '^FuzzReadFile$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./reassembly -run '^$$' -fuzz '^FuzzAssembler$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./reassembly/http1 -run '^$$' -fuzz '^FuzzParser$$' -fuzztime $(FUZZTIME)
+
 clean:
 	rm -rf bin demo.jsonl
