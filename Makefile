@@ -39,7 +39,7 @@ conformance: setup
 # minutes, most of it tshark. BENCH_FLAGS="-update docs/PERFORMANCE.md"
 # rewrites the figures there.
 BENCH_SIZE ?= 1GB
-BENCH_ROUNDS ?= 5
+BENCH_ROUNDS ?= 7
 BENCH_TSHARK_RUNS ?= 1
 BENCH_FLAGS ?=
 bench: setup

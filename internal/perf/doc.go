@@ -6,8 +6,9 @@
 //
 // Run makes the capture with internal/synth (or reuses the one in its cache
 // directory when the size and seed match), builds apitap from this module
-// unless a binary is given, reads the capture once so that every command
-// finds it in the page cache, then runs the commands interleaved: each
+// unless a binary is given, then runs the commands interleaved, reading the
+// capture before each run so that every command finds it in the page
+// cache: each
 // round runs apitap with one and with two workers (alternating which goes
 // first) and, on rounds spread evenly over the run, tshark. Every command
 // writes its output to a new file in the cache directory, on the same disk

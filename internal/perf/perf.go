@@ -145,10 +145,6 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		MinTsharkRatio: cfg.MinTsharkRatio, MinWorkerRatio: cfg.MinWorkerRatio}
 	res.Env = environment(ctx, apitap, tshark)
 
-	// Every command finds the capture in the page cache.
-	if err := readAll(capInfo.Path); err != nil {
-		return nil, err
-	}
 	cmds := map[string]command{
 		CmdApitap1: apitapCommand(apitap, capInfo.Path, filepath.Join(outDir, "apitap-w1.jsonl"), 1),
 		CmdApitap2: apitapCommand(apitap, capInfo.Path, filepath.Join(outDir, "apitap-w2.jsonl"), 2),
@@ -160,6 +156,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res.Env.LoadBefore = loadAverage()
 	for round, names := range schedule(cfg.Rounds, cfg.TsharkRuns) {
 		for _, name := range names {
+			// Every command finds the capture in the page cache: read
+			// it again before each run, since the kernel may have
+			// reclaimed pages of it meanwhile (proactive reclaim such
+			// as DAMON's pages out what was not touched for a while).
+			if err := readAll(capInfo.Path); err != nil {
+				return nil, err
+			}
 			r, err := cmds[name].run(ctx)
 			if err != nil {
 				return nil, err

@@ -181,8 +181,8 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 		e.CPUs, e.CPUModel, load(e.LoadBefore), load(e.LoadAfter))
 	fmt.Fprintf(&b, "Tools: %s (built with %s); %s.  \n", e.Apitap, e.GoVersion, e.Tshark)
 	fmt.Fprintf(&b, "Method: %d rounds, each running apitap with one and with two workers (alternating which goes first), "+
-		"tshark in %d of them; the capture in the page cache; before each run the previous output removed and dirty pages written out (sync), "+
-		"outside the timed region; every output written to a new file next to the capture.\n\n",
+		"tshark in %d of them; before each run, outside the timed region, the capture read into the page cache, the previous output removed "+
+		"and dirty pages written out (sync); every output written to a new file next to the capture.\n\n",
 		r.Rounds, r.TsharkRuns)
 
 	b.WriteString("| command | runs | median wall | min – max | throughput | median CPU (user+sys) | peak RSS | output |\n")
