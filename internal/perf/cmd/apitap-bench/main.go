@@ -20,11 +20,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strconv"
-	"strings"
 	"syscall"
 
 	"github.com/apitap/apitap/internal/perf"
+	"github.com/apitap/apitap/internal/synth"
 )
 
 func main() {
@@ -60,9 +59,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "apitap-bench: -rounds, -tshark-runs and the ratios must be positive")
 		return 2
 	}
-	n, err := parseSize(*size)
+	n, err := synth.ParseSize(*size)
 	if err != nil {
-		fmt.Fprintln(stderr, "apitap-bench:", err)
+		fmt.Fprintln(stderr, "apitap-bench: invalid -size:", err)
 		return 2
 	}
 	cfg.Size = n
@@ -112,24 +111,4 @@ func updateDoc(path string, section []byte) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return os.WriteFile(path, out, 0o644)
-}
-
-// parseSize parses "1GB", "512MiB", "1000" into bytes.
-func parseSize(s string) (int64, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	mult := int64(1)
-	for _, u := range []struct {
-		suf string
-		m   int64
-	}{{"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30}, {"kb", 1e3}, {"mb", 1e6}, {"gb", 1e9}, {"b", 1}} {
-		if strings.HasSuffix(t, u.suf) {
-			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suf)), u.m
-			break
-		}
-	}
-	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || v <= 0 {
-		return 0, fmt.Errorf("invalid -size %q: want e.g. 1GB, 512MiB or 1000000", s)
-	}
-	return int64(v * float64(mult)), nil
 }

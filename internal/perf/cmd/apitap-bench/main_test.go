@@ -11,37 +11,6 @@ import (
 	"github.com/apitap/apitap/internal/perf"
 )
 
-func TestParseSize(t *testing.T) {
-	tests := []struct {
-		in   string
-		want int64
-		bad  bool
-	}{
-		{in: "1GB", want: 1e9},
-		{in: "1gb", want: 1e9},
-		{in: "1.5 GB", want: 1.5e9},
-		{in: "512MiB", want: 512 << 20},
-		{in: "64KB", want: 64e3},
-		{in: "1000", want: 1000},
-		{in: "1000B", want: 1000},
-		{in: "", bad: true},
-		{in: "0", bad: true},
-		{in: "-1GB", bad: true},
-		{in: "lots", bad: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := parseSize(tt.in)
-			if (err != nil) != tt.bad {
-				t.Fatalf("error %v, want error %v", err, tt.bad)
-			}
-			if !tt.bad && got != tt.want {
-				t.Errorf("parseSize(%q) = %d, want %d", tt.in, got, tt.want)
-			}
-		})
-	}
-}
-
 func TestUsage(t *testing.T) {
 	tests := []struct {
 		name string

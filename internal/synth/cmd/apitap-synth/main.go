@@ -44,9 +44,9 @@ func run(args []string, stderr io.Writer) error {
 		fs.Usage()
 		return fmt.Errorf("-out FILE is required")
 	}
-	n, err := parseSize(*size)
+	n, err := synth.ParseSize(*size)
 	if err != nil {
-		return err
+		return fmt.Errorf("-size: %w", err)
 	}
 	var w io.Writer = os.Stdout
 	var f *os.File
@@ -79,24 +79,4 @@ func run(args []string, stderr io.Writer) error {
 		*out, st.Bytes, st.Packets, st.Connections, st.Exchanges, strings.Join(methods, " "), st.Chunked, st.Gzip,
 		el.Round(time.Millisecond), float64(st.Bytes)/1e6/el.Seconds())
 	return nil
-}
-
-// parseSize parses "1GB", "512MiB", "1000" into bytes.
-func parseSize(s string) (int64, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	mult := int64(1)
-	for _, u := range []struct {
-		suf string
-		m   int64
-	}{{"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30}, {"kb", 1e3}, {"mb", 1e6}, {"gb", 1e9}, {"k", 1e3}, {"m", 1e6}, {"g", 1e9}, {"b", 1}} {
-		if strings.HasSuffix(t, u.suf) {
-			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suf)), u.m
-			break
-		}
-	}
-	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || v <= 0 {
-		return 0, fmt.Errorf("invalid size %q: want e.g. 1GB, 512MiB or 1000000", s)
-	}
-	return int64(v * float64(mult)), nil
 }

@@ -10,34 +10,6 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 )
 
-func TestParseSize(t *testing.T) {
-	tests := []struct {
-		in   string
-		want int64
-		bad  bool
-	}{
-		{in: "1GB", want: 1e9},
-		{in: "1gb", want: 1e9},
-		{in: "512MiB", want: 512 << 20},
-		{in: "1.5 MB", want: 1.5e6},
-		{in: "100KiB", want: 100 << 10},
-		{in: "2G", want: 2e9},
-		{in: "12345", want: 12345},
-		{in: "10B", want: 10},
-		{in: "", bad: true},
-		{in: "-1GB", bad: true},
-		{in: "lots", bad: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := parseSize(tt.in)
-			if (err != nil) != tt.bad || (!tt.bad && got != tt.want) {
-				t.Fatalf("parseSize(%q) = %d, %v", tt.in, got, err)
-			}
-		})
-	}
-}
-
 func TestRun(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "bulk.pcap")
 	var stderr bytes.Buffer
