@@ -26,6 +26,11 @@ type Transaction struct {
 	Host    string // Host header, or the authority of an absolute-form URI
 	Version string // request version: "1.1", "1.0" or "0.9"
 
+	// Endpoint is the path template the analyze stage attributed the
+	// request to ("/users/{userId}"); empty until analyzed, and when the
+	// request was not seen.
+	Endpoint string
+
 	Status          int    // response status code; 0 when no response was seen
 	Reason          string // response reason phrase
 	ResponseVersion string

@@ -166,6 +166,9 @@ func Append(dst []byte, t *reassembly.Transaction, cfg Config) []byte {
 	dst = appendField(dst, "host", t.Host)
 	dst = appendField(dst, "uri", t.URI)
 	dst = appendField(dst, "path", t.Path)
+	if t.Endpoint != "" {
+		dst = appendField(dst, "endpoint", t.Endpoint)
+	}
 	dst = appendField(dst, "version", t.Version)
 	dst = append(dst, `,"status":`...)
 	dst = strconv.AppendInt(dst, int64(t.Status), 10)
