@@ -34,8 +34,8 @@ type Endpoint struct {
 	// (configuration) or "spec" (the --spec document).
 	Origin string
 
-	Calls      int64
-	Clients    uint64 // distinct client IP addresses (an estimate from a mergeable sketch)
+	Calls       int64
+	Clients     uint64 // distinct client IP addresses (an estimate from a mergeable sketch)
 	First, Last time.Time
 
 	Status []StatusCount // ascending by Code; Code 0 counts requests without a response
