@@ -30,7 +30,7 @@ test: setup vet
 
 # Agreement with Zeek's http.log and libhtp's parses on ../shared/data.
 conformance: setup
-	$(GO) test -tags conformance -count=1 -run 'Conformance|Libhtp|AgainstPcapgo' ./cmd/apitap/ ./capture/ ./reassembly/ ./reassembly/http1/ ./internal/zeeklog/ ./internal/conformance/
+	$(GO) test -tags conformance -count=1 -run 'Conformance|Libhtp|AgainstPcapgo' ./cmd/apitap/ ./capture/ ./reassembly/ ./reassembly/http1/ ./internal/zeeklog/ ./internal/conformance/ ./analyze/...
 
 # Go microbenchmarks, then the end-to-end run of docs/PERFORMANCE.md: apitap
 # with 1 and 2 workers against tshark on a synthesized 1 GB capture (kept in

@@ -23,8 +23,15 @@ func newAnalyzeCommand() *cobra.Command {
 		Short: "Rebuild the HTTP transactions in capture files",
 		Long: `Reads pcap or pcapng files (optionally gzip-compressed; "-" reads standard
 input), merged in packet-time order, and rebuilds the HTTP/1.x transactions
-in them. A summary is printed on stderr at the end.`,
-		Example: `  apitap analyze capture.pcap --transactions tx.jsonl
+in them, attributes each to an API endpoint (host, method, path template)
+and learns the endpoints' parameters and request and response schemas.
+At the end it prints the endpoint inventory on stdout (busiest first) and a
+summary on stderr; --inventory, --openapi and --spec write the inventory as
+JSON, the inferred OpenAPI document, and its comparison with a published one.`,
+		Example: `  apitap analyze capture.pcap
+  apitap analyze capture.pcap --openapi api.yaml --inventory inventory.json
+  apitap analyze capture.pcap --spec published.yaml
+  apitap analyze capture.pcap --transactions tx.jsonl
   apitap analyze day1.pcap.gz day2.pcapng -t - | jq .uri
   tcpdump -w - -i eth1 | apitap analyze - -t tx.jsonl`,
 		Args: cobra.MinimumNArgs(1),
@@ -32,6 +39,7 @@ in them. A summary is printed on stderr at the end.`,
 	addPipelineFlags(cmd.Flags())
 	cmd.Flags().String("progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always, never")
 	cmd.Flags().Bool("quiet", false, "print no summary")
+	cmd.Flags().Bool("table", true, `print the endpoint inventory as a table on stdout (not when another output goes to stdout with "-")`)
 	// For profiling the pipeline (docs/PERFORMANCE.md), not for users.
 	cmd.Flags().String("cpuprofile", "", "write a CPU profile of the run to this file")
 	_ = cmd.Flags().MarkHidden("cpuprofile")
@@ -45,6 +53,8 @@ in them. A summary is printed on stderr at the end.`,
 		if err != nil {
 			return err
 		}
+		a := &cfg.Analysis
+		a.Table = v.GetBool("table") && a.Enabled && cfg.Transactions != "-" && a.Inventory != "-" && a.OpenAPI != "-"
 		// Files are read as fast as the workers go: never drop.
 		cfg.Engine.Block = true
 		cfg.Queue.Block = true
@@ -55,7 +65,7 @@ in them. A summary is printed on stderr at the end.`,
 			}
 			defer stopProfile()
 		}
-		return analyze(cmd.Context(), args, cfg, logger, cmd.InOrStdin(), cmd.OutOrStdout(), stderr, progress, v.GetBool("quiet"))
+		return runAnalyze(cmd.Context(), args, cfg, logger, cmd.InOrStdin(), cmd.OutOrStdout(), stderr, progress, v.GetBool("quiet"))
 	}
 	return cmd
 }
@@ -90,7 +100,7 @@ func wantProgress(mode string, stderr io.Writer) (bool, error) {
 	return false, usageError{fmt.Errorf("--progress: %q is not one of auto, always, never", mode)}
 }
 
-func analyze(ctx context.Context, files []string, cfg pipelineConfig, logger *slog.Logger, stdin io.Reader, stdout, stderr io.Writer, progress, quiet bool) error {
+func runAnalyze(ctx context.Context, files []string, cfg pipelineConfig, logger *slog.Logger, stdin io.Reader, stdout, stderr io.Writer, progress, quiet bool) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -125,6 +135,11 @@ func analyze(ctx context.Context, files []string, cfg pipelineConfig, logger *sl
 		return err
 	}
 	sum := p.summary()
+	if p.analyzer != nil {
+		if err := writeAnalysis(cfg.Analysis, p.analyzer.Snapshot(), stdout, logger); err != nil {
+			return err
+		}
+	}
 	if !quiet {
 		sum.write(stderr)
 	}

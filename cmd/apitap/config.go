@@ -22,6 +22,12 @@ func newViper(cmd *cobra.Command) (*viper.Viper, error) {
 	if err := v.BindPFlags(cmd.Flags()); err != nil {
 		return nil, fmt.Errorf("binding flags: %w", err)
 	}
+	if path, _ := cmd.Flags().GetString("config"); path != "" {
+		v.SetConfigFile(path)
+		if err := v.ReadInConfig(); err != nil {
+			return nil, usageError{fmt.Errorf("--config: %w", err)}
+		}
+	}
 	return v, nil
 }
 
@@ -35,6 +41,9 @@ func pipelineSetup(cmd *cobra.Command) (*viper.Viper, pipelineConfig, *slog.Logg
 	}
 	cfg, err := pipelineConfigFrom(v)
 	if err != nil {
+		return nil, pipelineConfig{}, nil, err
+	}
+	if cfg.Analysis, err = analysisConfigFrom(v); err != nil {
 		return nil, pipelineConfig{}, nil, err
 	}
 	level, err := logLevel(v.GetString("log-level"))
@@ -62,6 +71,8 @@ func addPipelineFlags(fs *pflag.FlagSet) {
 	fs.Int("max-decode-ratio", 0, "decompression ratio limit against bombs (0: 100)")
 	fs.Int("max-pending-requests", 0, "requests awaiting a response per connection (0: 64)")
 	fs.String("log-level", "info", "log level: debug, info, warn, error")
+	fs.String("config", "", "read settings from this file (YAML, TOML or JSON; keys are the flag names, e.g. template: [\"/users/{userId}\"]); flags and APITAP_* variables override it")
+	addAnalysisFlags(fs)
 }
 
 // pipelineConfigFrom reads the shared settings. Errors name the setting.

@@ -27,6 +27,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := newRootCommand(stdin, stdout, stderr)
 	root.SetArgs(args)
 	if err := root.Execute(); err != nil {
+		if errors.Is(err, errDifferent) {
+			return 1 // the report says how
+		}
 		var ue usageError
 		fmt.Fprintf(stderr, "apitap: %v\n", err)
 		if errors.As(err, &ue) {
@@ -56,7 +59,7 @@ capture files) and writes them out as transactions.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newAnalyzeCommand(), newSensorCommand(), newVersionCommand())
+	root.AddCommand(newAnalyzeCommand(), newSensorCommand(), newSpecCommand(), newVersionCommand())
 	return root
 }
 

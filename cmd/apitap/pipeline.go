@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/apitap/apitap/analyze"
 	"github.com/apitap/apitap/capture"
 	"github.com/apitap/apitap/reassembly"
 	"github.com/apitap/apitap/reassembly/http1"
@@ -28,11 +29,16 @@ type pipelineConfig struct {
 	Transactions string
 	// Memory is the memory budget the settings were derived from (memory.go).
 	Memory memoryPlan
+	// Analysis configures the analyze stage (inventory.go).
+	Analysis analysisConfig
 }
 
-// pipeline is capture → reassembly (TCP + HTTP) → storage, wired for one run.
+// pipeline is capture → reassembly (TCP + HTTP) → analyze → storage, wired
+// for one run. Each worker's transactions pass through its analyze.Worker
+// (which sets their endpoint) on their way to the storage queue.
 type pipeline struct {
 	engine     *capture.Engine
+	analyzer   *analyze.Analyzer // nil with --analyze=false
 	assemblers []*reassembly.Assembler
 	factories  []*http1.Factory
 	producers  []*storage.Producer
@@ -58,12 +64,22 @@ func newPipeline(cfg pipelineConfig, logger *slog.Logger, reg prometheus.Registe
 		return nil, err
 	}
 	p := &pipeline{queue: q, start: time.Now(), memory: cfg.Memory}
+	if cfg.Analysis.Enabled {
+		if p.analyzer, err = newAnalyzer(cfg.Analysis, reg); err != nil {
+			q.Close()
+			return nil, err
+		}
+	}
 	logger.Debug("memory budget", "component", "memory", "plan", cfg.Memory)
 	handlers := make([]capture.Handler, workers)
 	for i := range workers {
 		wreg := prometheus.WrapRegistererWith(prometheus.Labels{"worker": strconv.Itoa(i)}, reg)
 		prod := q.Producer()
-		f, err := http1.NewFactory(cfg.HTTP, prod, wreg)
+		var sink reassembly.TransactionSink = prod
+		if p.analyzer != nil {
+			sink = p.analyzer.NewWorker(prod)
+		}
+		f, err := http1.NewFactory(cfg.HTTP, sink, wreg)
 		if err != nil {
 			q.Close()
 			return nil, usageError{err}

@@ -101,6 +101,11 @@ func sensor(ctx context.Context, live capture.LiveConfig, cfg pipelineConfig, lo
 		sum.KernelDrops = ls.Dropped
 	}
 	sum.write(cmd.ErrOrStderr())
+	if p.analyzer != nil && runErr == nil {
+		// The sensor writes the inventory and the documents it was asked
+		// for when it stops; it never prints the table.
+		return writeAnalysis(cfg.Analysis, p.analyzer.Snapshot(), cmd.OutOrStdout(), logger)
+	}
 	return runErr
 }
 

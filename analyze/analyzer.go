@@ -1,0 +1,212 @@
+package analyze
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/apitap/apitap/analyze/pathtmpl"
+	"github.com/apitap/apitap/analyze/schema"
+	"github.com/apitap/apitap/reassembly"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config tunes the Analyzer. The zero value is usable.
+type Config struct {
+	// Templates configures path templating (pathtmpl.Config documents its
+	// zero values). Literal turns templating off.
+	Templates pathtmpl.Config
+	// Schema bounds schema learning (schema.Config documents its zero
+	// values).
+	Schema schema.Config
+	// MaxEndpoints caps the endpoints one worker tracks (0: 10000). A call
+	// of a new endpoint past the cap is counted (Inventory.Merged,
+	// Stats.Overflow) and not attributed.
+	MaxEndpoints int
+	// SampleEvery is the sampling period once an endpoint's schemas are
+	// stable: one call in SampleEvery (chosen by a hash of the call, not by
+	// arrival order) still has its parameters and bodies parsed (0: 32;
+	// 1: every call).
+	SampleEvery int
+	// MaxParams caps the query and header parameters tracked per endpoint
+	// (0: 64); more names are counted in Stats.ParamsDropped.
+	MaxParams int
+	// MaxResponses caps the (status, content type) pairs tracked per
+	// endpoint (0: 32).
+	MaxResponses int
+}
+
+// Defaults of Config's zero values.
+const (
+	DefaultMaxEndpoints = 10000
+	DefaultSampleEvery  = 32
+	DefaultMaxParams    = 64
+	DefaultMaxResponses = 32
+)
+
+func (c Config) withDefaults() (Config, error) {
+	if c.MaxEndpoints < 0 || c.SampleEvery < 0 || c.MaxParams < 0 || c.MaxResponses < 0 {
+		return c, errors.New("analyze: MaxEndpoints, SampleEvery, MaxParams and MaxResponses must not be negative")
+	}
+	if c.MaxEndpoints == 0 {
+		c.MaxEndpoints = DefaultMaxEndpoints
+	}
+	if c.SampleEvery == 0 {
+		c.SampleEvery = DefaultSampleEvery
+	}
+	if c.MaxParams == 0 {
+		c.MaxParams = DefaultMaxParams
+	}
+	if c.MaxResponses == 0 {
+		c.MaxResponses = DefaultMaxResponses
+	}
+	return c, nil
+}
+
+// Analyzer builds the inventory from the transactions of every worker.
+//
+// Each reassembly worker gets its own Worker (NewWorker): its own path
+// templater and endpoint table, so the hot path takes no lock another
+// worker contends for, and what a worker learns depends only on the
+// transactions it sees, in their order. Connections are sharded to workers
+// by a hash of their addresses, so the same capture read with the same
+// number of workers gives the same inventory and the same spec. Snapshot
+// merges the workers: their templaters' evidence first (templates settle
+// on the evidence of all workers), then their endpoints re-keyed to the
+// settled templates.
+type Analyzer struct {
+	cfg    Config
+	pinned []pin
+	stats  *metrics
+
+	mu      sync.Mutex // guards workers
+	workers []*Worker
+}
+
+type pin struct {
+	host      string
+	origin    pathtmpl.Origin
+	templates []string
+}
+
+// New returns an Analyzer. reg may be nil.
+func New(cfg Config, reg prometheus.Registerer) (*Analyzer, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := pathtmpl.New(cfg.Templates); err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
+	}
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	return &Analyzer{cfg: cfg, stats: m}, nil
+}
+
+// Pin adds templates for host ("" for every host) that win over learning:
+// from configuration (pathtmpl.Pinned) or from a given spec
+// (pathtmpl.Spec). Call it before NewWorker.
+func (a *Analyzer) Pin(host string, origin pathtmpl.Origin, templates ...string) error {
+	// Check them now, so that the error names the template.
+	t, _ := pathtmpl.New(a.cfg.Templates)
+	if err := t.Pin(host, origin, templates...); err != nil {
+		return fmt.Errorf("analyze: %w", err)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.pinned = append(a.pinned, pin{host, origin, append([]string(nil), templates...)})
+	return nil
+}
+
+// newTemplater makes a templater with the pinned templates.
+func (a *Analyzer) newTemplater() *pathtmpl.Templater {
+	t, err := pathtmpl.New(a.cfg.Templates)
+	if err != nil {
+		panic(err) // checked by New
+	}
+	for _, p := range a.pinned {
+		if err := t.Pin(p.host, p.origin, p.templates...); err != nil {
+			panic(err) // checked by Pin
+		}
+	}
+	return t
+}
+
+// NewWorker returns the observer of one reassembly worker. It hands every
+// transaction on to next (may be nil) after setting its Endpoint.
+func (a *Analyzer) NewWorker(next reassembly.TransactionSink) *Worker {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	w := &Worker{
+		a:    a,
+		next: next,
+		tmpl: a.newTemplater(),
+		eps:  make(map[epKey]*endpoint),
+	}
+	a.workers = append(a.workers, w)
+	return w
+}
+
+// Stats are the Analyzer's counters.
+type Stats struct {
+	Transactions  int64 // observed
+	Unattributed  int64 // without a request: no endpoint
+	Overflow      int64 // not attributed: the worker's endpoint table was full (MaxEndpoints)
+	Sampled       int64 // whose parameters and bodies were parsed
+	BadBodies     int64 // bodies that claimed JSON or a form and did not parse
+	ParamsDropped int64 // parameters not tracked: MaxParams reached
+	RespDropped   int64 // responses not tracked: MaxResponses reached
+}
+
+// Stats sums the counters of every worker.
+func (a *Analyzer) Stats() Stats {
+	return a.stats.snapshot()
+}
+
+// metrics holds the counters, exported to Prometheus when a registerer is
+// given.
+type metrics struct {
+	transactions, unattributed, overflow, sampled, badBodies, paramsDropped, respDropped atomic.Int64
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{}
+	if reg == nil {
+		return m, nil
+	}
+	for _, c := range []struct {
+		name, help string
+		v          *atomic.Int64
+	}{
+		{"transactions_total", "Transactions observed by the analyzer.", &m.transactions},
+		{"unattributed_total", "Transactions without a request, attributed to no endpoint.", &m.unattributed},
+		{"endpoint_overflow_total", "Transactions not attributed because the endpoint table was full (max endpoints).", &m.overflow},
+		{"sampled_total", "Transactions whose parameters and bodies were parsed for schema learning.", &m.sampled},
+		{"bad_bodies_total", "Bodies labelled JSON or form-encoded that did not parse.", &m.badBodies},
+		{"params_dropped_total", "Parameters not tracked because an endpoint reached its parameter cap.", &m.paramsDropped},
+		{"responses_dropped_total", "Responses not tracked because an endpoint reached its (status, content type) cap.", &m.respDropped},
+	} {
+		v := c.v
+		if err := reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: "apitap", Subsystem: "analyze", Name: c.name, Help: c.help,
+		}, func() float64 { return float64(v.Load()) })); err != nil {
+			return nil, fmt.Errorf("analyze: registering metrics: %w", err)
+		}
+	}
+	return m, nil
+}
+
+func (m *metrics) snapshot() Stats {
+	return Stats{
+		Transactions:  m.transactions.Load(),
+		Unattributed:  m.unattributed.Load(),
+		Overflow:      m.overflow.Load(),
+		Sampled:       m.sampled.Load(),
+		BadBodies:     m.badBodies.Load(),
+		ParamsDropped: m.paramsDropped.Load(),
+		RespDropped:   m.respDropped.Load(),
+	}
+}
