@@ -26,7 +26,7 @@ type Config struct {
 	MaxEndpoints int
 	// SampleEvery is the sampling period once an endpoint's schemas are
 	// stable: one call in SampleEvery (chosen by a hash of the call, not by
-	// arrival order) still has its parameters and bodies parsed (0: 32;
+	// arrival order) still has its parameters and bodies parsed (0: 64;
 	// 1: every call).
 	SampleEvery int
 	// MaxParams caps the query and header parameters tracked per endpoint
@@ -40,7 +40,7 @@ type Config struct {
 // Defaults of Config's zero values.
 const (
 	DefaultMaxEndpoints = 10000
-	DefaultSampleEvery  = 32
+	DefaultSampleEvery  = 64
 	DefaultMaxParams    = 64
 	DefaultMaxResponses = 32
 )

@@ -107,8 +107,8 @@ func (ep *endpoint) merge(o *endpoint, a *Analyzer, from, to string) {
 	if o.responded > 0 {
 		ep.respSize.merge(o.respSize, ep.responded == o.responded)
 	}
-	for c, n := range o.auth {
-		ep.auth[c] += n
+	for _, a := range o.auth {
+		ep.addAuth(a.c, a.n)
 	}
 	ep.samples += o.samples
 
@@ -226,8 +226,8 @@ func (ep *endpoint) export(k epKey) Endpoint {
 			e.LatencyP50, e.LatencyP95, e.LatencyP99 = millis(q[0]), millis(q[1]), millis(q[2])
 		}
 	}
-	for c, n := range ep.auth {
-		e.Auth = append(e.Auth, AuthSeen{Scheme: c.Scheme.String(), Name: c.Name, Count: n})
+	for _, a := range ep.auth {
+		e.Auth = append(e.Auth, AuthSeen{Scheme: a.c.Scheme.String(), Name: a.c.Name, Count: a.n})
 	}
 	slices.SortFunc(e.Auth, func(x, y AuthSeen) int {
 		return cmp.Or(strings.Compare(x.Scheme, y.Scheme), strings.Compare(x.Name, y.Name))

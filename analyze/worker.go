@@ -26,6 +26,7 @@ type Worker struct {
 	st   Stats
 
 	// Scratch reused per call.
+	shaper txShaper
 	params []pathtmpl.PathParam
 	creds  []sensitive.Credential
 }
@@ -53,8 +54,9 @@ func (w *Worker) observe(t *reassembly.Transaction) {
 	}
 	host := strings.ToLower(t.Host) // no copy when already lower case
 	var m pathtmpl.Match
-	shape := pathtmpl.Shape(t.Method, t.Status, t.RequestBody, t.ResponseBody)
-	m, w.params = w.tmpl.Observe(host, t.Path, shape, w.params[:0])
+	w.shaper.t = t
+	m, w.params = w.tmpl.ObserveLazy(host, t.Path, &w.shaper, w.params[:0])
+	w.shaper.t = nil
 	t.Endpoint = m.Template
 	k := epKey{host, t.Method, m.Template}
 	ep := w.eps[k]
@@ -71,15 +73,27 @@ func (w *Worker) observe(t *reassembly.Transaction) {
 	w.observeEndpoint(ep, t)
 }
 
+// txShaper fingerprints the transaction being observed, when the templater
+// asks for it (pathtmpl.Shaper).
+type txShaper struct{ t *reassembly.Transaction }
+
+func (s *txShaper) Shape() uint64 {
+	return pathtmpl.Shape(s.t.Method, s.t.Status, s.t.RequestBody, s.t.ResponseBody)
+}
+
 func (w *Worker) observeEndpoint(ep *endpoint, t *reassembly.Transaction) {
 	ep.count(t)
 	_, rawQuery, _ := strings.Cut(t.URI, "?")
 	rawQuery, _, _ = strings.Cut(rawQuery, "#")
 	w.creds = sensitive.Credentials(w.creds[:0], t.RequestHeaders, rawQuery)
 	for _, c := range w.creds {
-		ep.auth[c]++
+		ep.addAuth(c, 1)
 	}
-	if !w.sample(ep, t) {
+	respType := ""
+	if t.Status != 0 && (len(t.ResponseBody) > 0 || t.ResponseBodyLen > 0) {
+		respType = mediaType(t.ResponseHeaders)
+	}
+	if !w.sample(ep, t, respType) {
 		return
 	}
 	w.st.Sampled++
@@ -110,10 +124,7 @@ func (w *Worker) observeEndpoint(ep *endpoint, t *reassembly.Transaction) {
 		}
 	}
 	if t.Status != 0 {
-		ct := ""
-		if len(t.ResponseBody) > 0 || t.ResponseBodyLen > 0 {
-			ct = mediaType(t.ResponseHeaders)
-		}
+		ct := respType
 		rk := respKey{t.Status, ct}
 		r := ep.responses[rk]
 		if r == nil {
@@ -138,16 +149,12 @@ func (w *Worker) observeEndpoint(ep *endpoint, t *reassembly.Transaction) {
 // kind not seen before, then one call in SampleEvery, picked by a hash of
 // the call (not by arrival order, so the choice does not depend on which
 // other calls a worker saw).
-func (w *Worker) sample(ep *endpoint, t *reassembly.Transaction) bool {
+func (w *Worker) sample(ep *endpoint, t *reassembly.Transaction, respType string) bool {
 	if !ep.stable {
 		return true
 	}
 	if t.Status != 0 {
-		ct := ""
-		if len(t.ResponseBody) > 0 || t.ResponseBodyLen > 0 {
-			ct = mediaType(t.ResponseHeaders)
-		}
-		if _, ok := ep.responses[respKey{t.Status, ct}]; !ok {
+		if _, ok := ep.responses[respKey{t.Status, respType}]; !ok {
 			return true
 		}
 	}

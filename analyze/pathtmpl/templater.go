@@ -199,7 +199,7 @@ func (t *Templater) Observe(host, path string, shape uint64, params []PathParam)
 	t.paths.Add(1)
 	base := len(params)
 	tr.mu.RLock()
-	m, params, ok := tr.match(path, shape, params, modeObserve, true)
+	m, params, ok := tr.match(path, shape, false, params, modeObserve, true)
 	tr.mu.RUnlock()
 	if ok {
 		return m, params
@@ -209,6 +209,29 @@ func (t *Templater) Observe(host, path string, shape uint64, params []PathParam)
 	m, params = tr.learn(path, shape, params[:base])
 	tr.mu.Unlock()
 	return m, params
+}
+
+// Shaper computes the shape of the call being observed (see Shape).
+type Shaper interface {
+	Shape() uint64
+}
+
+// ObserveLazy is Observe with the shape computed only when the templater
+// needs it as evidence: the calls of a settled template need none, and
+// fingerprinting their bodies would cost more than the rest of Observe.
+// s.Shape is called at most once. Safe for concurrent use; no allocation
+// when the template is known and params has room.
+func (t *Templater) ObserveLazy(host, path string, s Shaper, params []PathParam) (Match, []PathParam) {
+	tr := t.treeFor(host, false)
+	base := len(params)
+	tr.mu.RLock()
+	m, params, ok := tr.match(path, 0, true, params, modeObserve, true)
+	tr.mu.RUnlock()
+	if ok {
+		t.paths.Add(1)
+		return m, params
+	}
+	return t.Observe(host, path, s.Shape(), params[:base])
 }
 
 // Resolve returns the current template for a path, or for a template
@@ -222,7 +245,7 @@ func (t *Templater) Resolve(host, pathOrTemplate string) Match {
 		return Match{}
 	}
 	tr.mu.RLock()
-	m, _, ok := tr.match(pathOrTemplate, 0, nil, modeResolve, false)
+	m, _, ok := tr.match(pathOrTemplate, 0, false, nil, modeResolve, false)
 	tr.mu.RUnlock()
 	if !ok {
 		return Match{}

@@ -766,3 +766,37 @@ func TestObserveAllocs(t *testing.T) {
 		t.Fatalf("Observe allocates %v times per run", n)
 	}
 }
+
+// countingShaper counts the shapes asked for.
+type countingShaper struct {
+	shape uint64
+	calls int
+}
+
+func (c *countingShaper) Shape() uint64 { c.calls++; return c.shape }
+
+func TestObserveLazy(t *testing.T) {
+	lazy, eager := newT(t, Config{}), newT(t, Config{})
+	s := &countingShaper{shape: Shape("GET", 200, nil, []byte(`{"name":"x","size":1}`))}
+	words := []string{"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo"}
+	for round := range 3 {
+		for _, w := range words {
+			p := "/things/" + w
+			lm, _ := lazy.ObserveLazy("h", p, s, nil)
+			em, _ := eager.Observe("h", p, s.shape, nil)
+			if lm != em {
+				t.Fatalf("round %d %s: lazy %+v, eager %+v", round, p, lm, em)
+			}
+		}
+	}
+	asked := s.calls
+	for range 100 {
+		lazy.ObserveLazy("h", "/things/alpha", s, nil)
+	}
+	if s.calls != asked {
+		t.Errorf("a settled template asked for %d more shapes", s.calls-asked)
+	}
+	if asked == 0 || asked >= 3*len(words) {
+		t.Errorf("shapes asked while learning: %d of %d calls", asked, 3*len(words))
+	}
+}

@@ -232,7 +232,11 @@ func (n *node) step(seg string, params []PathParam, mode walkMode, collect bool)
 // segment, no template where the path ends, or a shape its candidate has
 // not seen yet. Parameter values (and names) are appended to params when
 // collect. It allocates nothing.
-func (tr *tree) match(path string, shape uint64, params []PathParam, mode walkMode, collect bool) (Match, []PathParam, bool) {
+//
+// With lazy, shape is not known yet: the walk fails wherever evidence would
+// be recorded (a candidate that has not seen all the shapes it keeps), so
+// that the caller computes the shape only then.
+func (tr *tree) match(path string, shape uint64, lazy bool, params []PathParam, mode walkMode, collect bool) (Match, []PathParam, bool) {
 	base := len(params)
 	n := tr.root
 	maxDepth := tr.t.cfg.MaxDepth
@@ -276,7 +280,7 @@ func (tr *tree) match(path string, shape uint64, params []PathParam, mode walkMo
 					params = append(params, PathParam{})
 				}
 				e = n.tail.end
-			} else if mode == modeObserve && shape != 0 && n.cand != nil && !n.cand.knows(shape) {
+			} else if mode == modeObserve && n.cand != nil && (lazy && !n.cand.full || !lazy && shape != 0 && !n.cand.knows(shape)) {
 				return Match{}, params[:base], false
 			}
 			break
@@ -299,13 +303,13 @@ func (tr *tree) learn(path string, shape uint64, params []PathParam) (Match, []P
 	base := len(params)
 	for attempt := 0; attempt < 4; attempt++ {
 		tr.learnPath(path, shape)
-		m, p, ok := tr.match(path, shape, params[:base], modeObserve, true)
+		m, p, ok := tr.match(path, shape, false, params[:base], modeObserve, true)
 		if ok {
 			return m, p
 		}
 	}
 	// Unreachable unless an invariant is broken: answer without evidence.
-	m, p, _ := tr.match(path, 0, params[:base], modeResolve, true)
+	m, p, _ := tr.match(path, 0, false, params[:base], modeResolve, true)
 	return m, p
 }
 
