@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -333,5 +334,52 @@ func TestConfigErrors(t *testing.T) {
 	a := mustNew(t, Config{})
 	if err := a.Pin("", pathtmpl.Pinned, "no-slash/{x"); err == nil {
 		t.Error("a bad pinned template was accepted")
+	}
+}
+
+func TestErrorEnvelopesLearnedTogether(t *testing.T) {
+	a := mustNew(t, Config{})
+	w := a.NewWorker(nil)
+	w.HandleTransaction(call(1, "GET", "h", "/orders/1", 404, `{"error":"not found","message":"no order 1"}`))
+	w.HandleTransaction(call(2, "GET", "h", "/items/2", 404, `{"error":"not found","message":"no item","ref":"r1"}`))
+	w.HandleTransaction(call(3, "POST", "h", "/items", 404, `{"error":"bad","ref":"r2","status_code":404}`))
+	w.HandleTransaction(call(6, "PUT", "h", "/items/3", 400, `{"error":"bad","violations":[]}`))
+	w.HandleTransaction(call(4, "GET", "h", "/legacy", 500, `{"code":7,"reason":"x","trace":"y"}`))
+	w.HandleTransaction(call(5, "GET", "other", "/orders/1", 404, `{"error":"not found","detail":"z"}`))
+	inv := a.Snapshot()
+	props := func(host, method, tmpl string, status int) []string {
+		for _, e := range inv.Endpoints {
+			if e.Host == host && e.Method == method && e.Template == tmpl {
+				for _, r := range e.Responses {
+					if r.Status == status && r.Schema != nil {
+						var names []string
+						for n := range r.Schema.Properties {
+							names = append(names, n)
+						}
+						slices.Sort(names)
+						return names
+					}
+				}
+			}
+		}
+		t.Fatalf("no %s %s %s %d in %v", host, method, tmpl, status, templates(inv))
+		return nil
+	}
+	all := "error,message,ref,status_code"
+	for _, c := range []struct {
+		host, method, tmpl string
+		status             int
+		want               string
+	}{
+		{"h", "GET", "/orders/{orderId}", 404, all},
+		{"h", "GET", "/items/{itemId}", 404, all},
+		{"h", "POST", "/items", 404, all},
+		{"h", "PUT", "/items/{itemId}", 400, "error,violations"},   // another status
+		{"h", "GET", "/legacy", 500, "code,reason,trace"},          // another envelope
+		{"other", "GET", "/orders/{orderId}", 404, "detail,error"}, // another host
+	} {
+		if got := strings.Join(props(c.host, c.method, c.tmpl, c.status), ","); got != c.want {
+			t.Errorf("%s %s %s %d: properties %s, want %s", c.host, c.method, c.tmpl, c.status, got, c.want)
+		}
 	}
 }

@@ -78,6 +78,10 @@ type respKey struct {
 type bodyState struct {
 	learner *schema.Learner
 	count   int64
+	// shared is set at snapshot time for an error response learned
+	// together with its host's other responses of the same envelope
+	// (unifyErrorBodies): its schema is exported instead of learner's.
+	shared *schema.Learner
 }
 
 func newEndpoint(origin pathtmpl.Origin) *endpoint {

@@ -58,6 +58,7 @@ func (a *Analyzer) Snapshot() *Inventory {
 		}
 		w.mu.Unlock()
 	}
+	unifyErrorBodies(merged, keys, a)
 	for _, k := range keys {
 		e := merged[k].export(k)
 		inv.Endpoints = append(inv.Endpoints, e)
@@ -270,6 +271,9 @@ func (ep *endpoint) export(k epKey) Endpoint {
 		resp := Response{Status: rk.status, ContentType: rk.ct, Count: r.count}
 		if r.learner != nil && r.learner.Samples() > 0 {
 			resp.Schema = r.learner.Schema()
+			if r.shared != nil {
+				resp.Schema = r.shared.Schema()
+			}
 			e.Sensitive = appendSensitive(e.Sensitive, "response", r.learner.Sensitive())
 		}
 		e.Responses = append(e.Responses, resp)
@@ -323,4 +327,103 @@ func unionNames(a, b []string) []string {
 	u := append(slices.Clone(a), b...)
 	slices.Sort(u)
 	return slices.Compact(u)
+}
+
+// minEnvelopeOverlap is how alike (Jaccard index of their top-level
+// property names) two JSON error bodies must be to be one envelope.
+const minEnvelopeOverlap = 0.5
+
+// unifyErrorBodies joins the JSON error responses (status 400 and up) of a
+// host that share an envelope. APIs answer an error status from one
+// handler with one shape ({"error", "message", "status_code", "detail"} …),
+// but each endpoint sees few errors, so its own schema misses the optional
+// fields the others saw. Responses of the same status and content type
+// whose top-level property names overlap by at least minEnvelopeOverlap
+// are learned together (each keeps its count and sensitive fields);
+// unlike ones, and other statuses (a 401 often carries other details than
+// a 400), stay apart.
+func unifyErrorBodies(merged map[epKey]*endpoint, keys []epKey, a *Analyzer) {
+	type envelope struct {
+		host   string
+		status int
+		ct     string
+		names  map[string]bool
+		parts  []*bodyState
+	}
+	var envs []*envelope
+	for _, k := range keys {
+		ep := merged[k]
+		rks := make([]respKey, 0, len(ep.responses))
+		for rk := range ep.responses {
+			rks = append(rks, rk)
+		}
+		slices.SortFunc(rks, func(x, y respKey) int {
+			return cmp.Or(cmp.Compare(x.status, y.status), strings.Compare(x.ct, y.ct))
+		})
+		for _, rk := range rks {
+			r := ep.responses[rk]
+			if rk.status < 400 || r.learner == nil || r.learner.Samples() == 0 {
+				continue
+			}
+			names := topLevelNames(r.learner)
+			if len(names) == 0 {
+				continue
+			}
+			var env *envelope
+			for _, e := range envs {
+				if e.host == k.host && e.status == rk.status && e.ct == rk.ct && jaccard(e.names, names) >= minEnvelopeOverlap {
+					env = e
+					break
+				}
+			}
+			if env == nil {
+				env = &envelope{host: k.host, status: rk.status, ct: rk.ct, names: map[string]bool{}}
+				envs = append(envs, env)
+			}
+			for n := range names {
+				env.names[n] = true
+			}
+			env.parts = append(env.parts, r)
+		}
+	}
+	for _, e := range envs {
+		if len(e.parts) < 2 {
+			continue
+		}
+		joined := schema.New(&a.cfg.Schema)
+		for _, r := range e.parts {
+			joined.Merge(r.learner)
+		}
+		for _, r := range e.parts {
+			r.shared = joined
+		}
+	}
+}
+
+// topLevelNames returns the property names of an object schema (nil for
+// any other).
+func topLevelNames(l *schema.Learner) map[string]bool {
+	sch := l.Schema()
+	if sch == nil || len(sch.Properties) == 0 {
+		return nil
+	}
+	names := make(map[string]bool, len(sch.Properties))
+	for n := range sch.Properties {
+		names[n] = true
+	}
+	return names
+}
+
+func jaccard(a, b map[string]bool) float64 {
+	inter := 0
+	for n := range b {
+		if a[n] {
+			inter++
+		}
+	}
+	union := len(a) + len(b) - inter
+	if union == 0 {
+		return 0
+	}
+	return float64(inter) / float64(union)
 }

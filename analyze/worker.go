@@ -144,21 +144,26 @@ func (w *Worker) observeEndpoint(ep *endpoint, t *reassembly.Transaction) {
 	}
 }
 
-// sample says whether t's parameters and bodies are parsed: always while
-// the endpoint's schemas are still changing or when t's response is of a
-// kind not seen before, then one call in SampleEvery, picked by a hash of
-// the call (not by arrival order, so the choice does not depend on which
-// other calls a worker saw).
+// warmupSamples is how many calls of an endpoint are all sampled before the
+// sampling period starts to grow.
+const warmupSamples = 32
+
+// sample says whether t's parameters and bodies are parsed. A response of
+// a kind the endpoint has not seen yet always is. Otherwise the endpoint's
+// first warmupSamples calls are, then one in samples/warmupSamples while
+// its schemas still change (the period grows with the evidence), and one
+// in SampleEvery once they are stable. The calls are picked by a hash of
+// the call, not by arrival order.
 func (w *Worker) sample(ep *endpoint, t *reassembly.Transaction, respType string) bool {
-	if !ep.stable {
-		return true
-	}
 	if t.Status != 0 {
 		if _, ok := ep.responses[respKey{t.Status, respType}]; !ok {
 			return true
 		}
 	}
 	n := uint64(w.a.cfg.SampleEvery)
+	if !ep.stable {
+		n = min(n, uint64(ep.samples/warmupSamples))
+	}
 	return n <= 1 || callHash(t)%n == 0
 }
 
