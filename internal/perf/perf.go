@@ -27,6 +27,10 @@ const (
 	DefaultTsharkRuns     = 1
 	DefaultMinTsharkRatio = 50
 	DefaultMinWorkerRatio = 1.7
+	// DefaultMinAnalysisRatio is issue 3's target: with analysis on,
+	// apitap keeps at least 70 % of its transaction-extraction
+	// throughput.
+	DefaultMinAnalysisRatio = 0.70
 )
 
 // tsharkArgs is the tshark command line apitap is compared with, after
@@ -54,23 +58,31 @@ type Config struct {
 	// Tshark is the tshark binary, looked up in PATH when it has no slash.
 	// Empty: "tshark".
 	Tshark string
-	// Rounds is the number of timed runs of each apitap command. Zero: 5.
+	// Rounds is the number of timed runs of each of the four apitap
+	// commands. Zero: 5.
 	Rounds int
 	// TsharkRuns is the number of timed tshark runs, spread over the
 	// rounds; it may not exceed Rounds. Zero: 1.
 	TsharkRuns int
 	// MinTsharkRatio is the target of tshark's median over apitap's with
-	// one worker. Zero: 50.
+	// one worker (analysis on; the extraction-only ratio is shown beside
+	// it, not judged). Zero: 50.
 	MinTsharkRatio float64
 	// MinWorkerRatio is the target of apitap's median with one worker over
-	// its median with two. Zero: 1.7.
+	// its median with two (analysis on; the extraction-only ratio is shown
+	// beside it, not judged). Zero: 1.7.
 	MinWorkerRatio float64
+	// MinAnalysisRatio is the target of the median of apitap -w2
+	// --analyze=false over the median of apitap -w2: the share of the
+	// extraction throughput that analysis keeps (the same ratio with one
+	// worker is shown beside it, not judged). Zero: 0.70.
+	MinAnalysisRatio float64
 	// Log receives one line per step and per run. Nil: no log.
 	Log io.Writer
 }
 
 func (c Config) normalize() (Config, error) {
-	if c.Size < 0 || c.Rounds < 0 || c.TsharkRuns < 0 || c.MinTsharkRatio < 0 || c.MinWorkerRatio < 0 {
+	if c.Size < 0 || c.Rounds < 0 || c.TsharkRuns < 0 || c.MinTsharkRatio < 0 || c.MinWorkerRatio < 0 || c.MinAnalysisRatio < 0 {
 		return c, errors.New("perf: Size, Rounds, TsharkRuns and the ratios must not be negative")
 	}
 	if c.CacheDir == "" {
@@ -101,18 +113,65 @@ func (c Config) normalize() (Config, error) {
 	if c.MinWorkerRatio == 0 {
 		c.MinWorkerRatio = DefaultMinWorkerRatio
 	}
+	if c.MinAnalysisRatio == 0 {
+		c.MinAnalysisRatio = DefaultMinAnalysisRatio
+	}
 	if c.Log == nil {
 		c.Log = io.Discard
 	}
 	return c, nil
 }
 
-// The commands a run times.
+// The commands a run times: apitap as a user runs it (analysis on, the
+// default), apitap extracting transactions only (--analyze=false), each
+// with one and with two workers, and tshark.
 const (
-	CmdApitap1 = "apitap -w1"
-	CmdApitap2 = "apitap -w2"
-	CmdTshark  = "tshark"
+	CmdApitap1        = "apitap -w1"
+	CmdApitap2        = "apitap -w2"
+	CmdApitap1Extract = "apitap -w1 --analyze=false"
+	CmdApitap2Extract = "apitap -w2 --analyze=false"
+	CmdTshark         = "tshark"
 )
+
+// apitapVariant is one of the timed apitap commands.
+type apitapVariant struct {
+	name    string
+	workers int
+	analyze bool
+	out     string // output file's name in the cache directory
+}
+
+// apitapVariants returns the timed apitap commands, in the order of the
+// first round and of the reports.
+func apitapVariants() [4]apitapVariant {
+	return [...]apitapVariant{
+		{CmdApitap1, 1, true, "apitap-w1.jsonl"},
+		{CmdApitap2, 2, true, "apitap-w2.jsonl"},
+		{CmdApitap1Extract, 1, false, "apitap-w1-extract.jsonl"},
+		{CmdApitap2Extract, 2, false, "apitap-w2-extract.jsonl"},
+	}
+}
+
+// commandNames lists every command in the order of the reports.
+func commandNames() []string {
+	vs := apitapVariants()
+	names := make([]string, 0, len(vs)+1)
+	for _, v := range vs {
+		names = append(names, v.name)
+	}
+	return append(names, CmdTshark)
+}
+
+// analyzes reports whether the named command runs the analyze stage, so
+// that its transactions carry their endpoint.
+func analyzes(name string) bool {
+	for _, v := range apitapVariants() {
+		if v.name == name {
+			return v.analyze
+		}
+	}
+	return false
+}
 
 // Run makes or reuses the capture, times the commands and returns the
 // figures. It returns an error when a command fails or its output is
@@ -142,15 +201,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, fmt.Errorf("perf: tshark not found (%w); install it (make setup installs it) or pass its path", err)
 	}
 	res := &Result{Capture: capInfo, Rounds: cfg.Rounds, TsharkRuns: cfg.TsharkRuns,
-		MinTsharkRatio: cfg.MinTsharkRatio, MinWorkerRatio: cfg.MinWorkerRatio}
+		MinTsharkRatio: cfg.MinTsharkRatio, MinWorkerRatio: cfg.MinWorkerRatio, MinAnalysisRatio: cfg.MinAnalysisRatio}
 	res.Env = environment(ctx, apitap, tshark)
 
-	cmds := map[string]command{
-		CmdApitap1: apitapCommand(apitap, capInfo.Path, filepath.Join(outDir, "apitap-w1.jsonl"), 1),
-		CmdApitap2: apitapCommand(apitap, capInfo.Path, filepath.Join(outDir, "apitap-w2.jsonl"), 2),
-		CmdTshark:  tsharkCommand(tshark, capInfo.Path, filepath.Join(outDir, "tshark.tsv")),
+	cmds := map[string]command{CmdTshark: tsharkCommand(tshark, capInfo.Path, filepath.Join(outDir, "tshark.tsv"))}
+	for _, v := range apitapVariants() {
+		cmds[v.name] = apitapCommand(apitap, capInfo.Path, filepath.Join(outDir, v.out), v.workers, v.analyze)
 	}
-	for _, name := range []string{CmdApitap1, CmdApitap2, CmdTshark} {
+	for _, name := range commandNames() {
 		res.Commands = append(res.Commands, CommandLine{Name: name, Line: cmds[name].line()})
 	}
 	res.Env.LoadBefore = loadAverage()
@@ -172,7 +230,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				return nil, err
 			}
 			res.Runs = append(res.Runs, r)
-			fmt.Fprintf(cfg.Log, "round %d: %-10s %8.3fs  %7.1f MB/s  cpu %.2fs  rss %d MiB\n", r.Round, r.Command,
+			fmt.Fprintf(cfg.Log, "round %d: %-26s %8.3fs  %7.1f MB/s  cpu %.2fs  rss %d MiB\n", r.Round, r.Command,
 				r.Wall.Seconds(), mbps(capInfo.Bytes, r.Wall), r.CPU.Seconds(), r.MaxRSS>>20)
 		}
 	}
@@ -181,15 +239,17 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	return res, nil
 }
 
-// schedule returns the commands of each round: both apitap commands, the
-// first one alternating, and tshark on runs rounds spread evenly, last.
+// schedule returns the commands of each round: the four apitap commands
+// in an order that rotates by one from round to round (round i starts
+// with the i-th of apitapVariants, modulo four), and tshark on tsharkRuns
+// rounds spread evenly, last.
 func schedule(rounds, tsharkRuns int) [][]string {
 	out := make([][]string, rounds)
+	vs := apitapVariants()
 	for i := range out {
-		if i%2 == 0 {
-			out[i] = []string{CmdApitap1, CmdApitap2}
-		} else {
-			out[i] = []string{CmdApitap2, CmdApitap1}
+		out[i] = make([]string, 0, len(vs)+1)
+		for k := range vs {
+			out[i] = append(out[i], vs[(i+k)%len(vs)].name)
 		}
 	}
 	for j := range tsharkRuns {
@@ -285,13 +345,19 @@ type command struct {
 	stdout bool // the output file is the command's standard output
 }
 
-func apitapCommand(bin, capture, out string, workers int) command {
-	return command{
-		name: map[int]string{1: CmdApitap1, 2: CmdApitap2}[workers],
-		argv: []string{bin, "analyze", capture, "--transactions", out, "--workers", strconv.Itoa(workers),
-			"--progress", "never", "--quiet"},
-		out: out,
+// apitapCommand is `apitap analyze` writing its transactions to out, with
+// the inventory table turned off (--table=false) and, unless analyze,
+// the analyze stage too (--analyze=false). Its standard output is
+// discarded.
+func apitapCommand(bin, capture, out string, workers int, analyze bool) command {
+	name := fmt.Sprintf("apitap -w%d", workers)
+	argv := []string{bin, "analyze", capture, "--transactions", out, "--workers", strconv.Itoa(workers)}
+	if !analyze {
+		name += " --analyze=false"
+		argv = append(argv, "--analyze=false")
 	}
+	argv = append(argv, "--table=false", "--progress", "never", "--quiet")
+	return command{name: name, argv: argv, out: out}
 }
 
 func tsharkCommand(bin, capture, out string) command {
@@ -362,9 +428,16 @@ func tail(b []byte, n int) []byte {
 	return b
 }
 
+// endpointField is how a JSON line of apitap's starts its "endpoint"
+// field. It cannot occur inside a string value, where every quote is
+// escaped.
+const endpointField = `,"endpoint":"`
+
 // checkOutput counts the records of a run's output: apitap must have
-// written one transaction per exchange of the capture; tshark's request
-// and response lines are counted for the report.
+// written one transaction per exchange of the capture, with analysis on
+// at least one of them attributed to an endpoint (the line carries
+// "endpoint"), with --analyze=false none; tshark's request and response
+// lines are counted for the report.
 func checkOutput(r *RunResult, capInfo CaptureInfo) error {
 	f, err := os.Open(r.outPath)
 	if err != nil {
@@ -377,6 +450,9 @@ func checkOutput(r *RunResult, capInfo CaptureInfo) error {
 		line := sc.Bytes()
 		if r.Command != CmdTshark {
 			r.Requests++
+			if bytes.Contains(line, []byte(endpointField)) {
+				r.Endpoints++
+			}
 			continue
 		}
 		// method, host, uri, code: a request line has a method, a
@@ -390,8 +466,17 @@ func checkOutput(r *RunResult, capInfo CaptureInfo) error {
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("perf: reading %s output: %w", r.Command, err)
 	}
-	if r.Command != CmdTshark && r.Requests != capInfo.Exchanges {
+	if r.Command == CmdTshark {
+		return nil
+	}
+	if r.Requests != capInfo.Exchanges {
 		return fmt.Errorf("perf: %s wrote %d transactions; the capture holds %d exchanges", r.Command, r.Requests, capInfo.Exchanges)
+	}
+	switch an := analyzes(r.Command); {
+	case an && r.Endpoints == 0:
+		return fmt.Errorf("perf: %s attributed none of its %d transactions to an endpoint (no \"endpoint\" in its output): is the analyze stage on?", r.Command, r.Requests)
+	case !an && r.Endpoints > 0:
+		return fmt.Errorf("perf: %s attributed %d transactions to an endpoint: the analyze stage ran", r.Command, r.Endpoints)
 	}
 	return nil
 }

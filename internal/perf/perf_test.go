@@ -52,7 +52,10 @@ func TestSchedule(t *testing.T) {
 		{5, 3, []int{0, 2, 4}},
 		{6, 2, []int{1, 4}},
 		{4, 4, []int{0, 1, 2, 3}},
+		{7, 1, []int{3}},
+		{8, 2, []int{2, 6}},
 	}
+	all := []string{CmdApitap1, CmdApitap2, CmdApitap1Extract, CmdApitap2Extract}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%d rounds %d tshark", tt.rounds, tt.tshark), func(t *testing.T) {
 			got := schedule(tt.rounds, tt.tshark)
@@ -60,23 +63,29 @@ func TestSchedule(t *testing.T) {
 				t.Fatalf("%d rounds, want %d", len(got), tt.rounds)
 			}
 			var ts []int
+			first := map[string]int{}
 			for i, names := range got {
-				first, second := CmdApitap1, CmdApitap2
-				if i%2 == 1 {
-					first, second = second, first
+				want := slices.Concat(all[i%4:], all[:i%4])
+				if len(names) < 4 || !slices.Equal(names[:4], want) {
+					t.Errorf("round %d runs %v; want %v first", i, names, want)
 				}
-				if len(names) < 2 || names[0] != first || names[1] != second {
-					t.Errorf("round %d runs %v; want %s then %s first", i, names, first, second)
-				}
+				first[names[0]]++
 				if slices.Contains(names, CmdTshark) {
 					ts = append(ts, i)
-					if names[len(names)-1] != CmdTshark || len(names) != 3 {
+					if names[len(names)-1] != CmdTshark || len(names) != 5 {
 						t.Errorf("round %d runs %v; want tshark once, last", i, names)
 					}
 				}
 			}
 			if !slices.Equal(ts, tt.tsharkRounds) {
 				t.Errorf("tshark runs in rounds %v, want %v", ts, tt.tsharkRounds)
+			}
+			// Rotation: no command goes first more than once in any
+			// four rounds, each once in every four.
+			for _, name := range all {
+				if lo, hi := tt.rounds/4, (tt.rounds+3)/4; first[name] < lo || first[name] > hi {
+					t.Errorf("%s goes first in %d of %d rounds", name, first[name], tt.rounds)
+				}
 			}
 		})
 	}
@@ -93,6 +102,7 @@ func TestConfigNormalize(t *testing.T) {
 		{"negative rounds", Config{CacheDir: "x", Rounds: -1}, true},
 		{"more tshark runs than rounds", Config{CacheDir: "x", Rounds: 2, TsharkRuns: 3}, true},
 		{"negative ratio", Config{CacheDir: "x", MinWorkerRatio: -1}, true},
+		{"negative analysis ratio", Config{CacheDir: "x", MinAnalysisRatio: -0.7}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -105,6 +115,7 @@ func TestConfigNormalize(t *testing.T) {
 			}
 			if got.Size != DefaultSize || got.Rounds != DefaultRounds || got.TsharkRuns != DefaultTsharkRuns ||
 				got.MinTsharkRatio != DefaultMinTsharkRatio || got.MinWorkerRatio != DefaultMinWorkerRatio ||
+				got.MinAnalysisRatio != DefaultMinAnalysisRatio ||
 				got.Tshark != "tshark" || got.Log == nil {
 				t.Errorf("defaults not applied: %+v", got)
 			}
@@ -112,28 +123,43 @@ func TestConfigNormalize(t *testing.T) {
 	}
 }
 
-// fixedResult is a result with known runs: medians 4 s (-w1), 2 s (-w2),
-// 300 s (tshark).
+// fixedResult is a result with known runs, in the schedule's order.
+// Medians: 4 s (-w1), 2 s (-w2), 2.4 s (-w1 --analyze=false), 1.5 s (-w2
+// --analyze=false), 300 s (tshark): every judged ratio passes, the
+// extraction-only worker ratio (1.6) and the one-worker analysis ratio
+// (0.6) miss their targets.
 func fixedResult() *Result {
 	s := time.Second
+	ms := time.Millisecond
+	const ex = 677_667
+	a1 := func(round int, wall time.Duration, rss int64) RunResult {
+		return RunResult{Command: CmdApitap1, Round: round, Wall: wall, CPU: 5 * s, MaxRSS: rss << 20, Requests: ex, Endpoints: ex}
+	}
+	a2 := func(round int, wall time.Duration, rss int64) RunResult {
+		return RunResult{Command: CmdApitap2, Round: round, Wall: wall, CPU: 5 * s, MaxRSS: rss << 20, Requests: ex, Endpoints: ex}
+	}
+	x1 := func(round int, wall time.Duration) RunResult {
+		return RunResult{Command: CmdApitap1Extract, Round: round, Wall: wall, CPU: 4 * s, MaxRSS: 40 << 20, Requests: ex}
+	}
+	x2 := func(round int, wall time.Duration) RunResult {
+		return RunResult{Command: CmdApitap2Extract, Round: round, Wall: wall, CPU: 4 * s, MaxRSS: 80 << 20, Requests: ex}
+	}
 	r := &Result{
 		Env: Env{CPUs: 2, CPUModel: "Test CPU", GoVersion: "go1.26", Apitap: "apitap dev",
 			Tshark: "TShark (Wireshark) 4.0.17", LoadBefore: 0.05, LoadAfter: 1.5},
 		Capture: CaptureInfo{Path: "/cache/bulk-1000000000-seed1.pcap", Seed: 1, Bytes: 1_000_063_896,
-			Packets: 2_323_046, Exchanges: 677_667},
-		Rounds: 3, TsharkRuns: 1, MinTsharkRatio: 50, MinWorkerRatio: 1.7,
+			Packets: 2_323_046, Exchanges: ex},
+		Rounds: 3, TsharkRuns: 1, MinTsharkRatio: 50, MinWorkerRatio: 1.7, MinAnalysisRatio: 0.7,
 		Commands: []CommandLine{
-			{CmdApitap1, "apitap analyze bulk-1000000000-seed1.pcap --transactions apitap-w1.jsonl --workers 1"},
+			{CmdApitap1, "apitap analyze bulk-1000000000-seed1.pcap --transactions apitap-w1.jsonl --workers 1 --table=false"},
+			{CmdApitap1Extract, "apitap analyze bulk-1000000000-seed1.pcap --transactions apitap-w1-extract.jsonl --workers 1 --analyze=false --table=false"},
 			{CmdTshark, "tshark -r bulk-1000000000-seed1.pcap -Y http > tshark.tsv"},
 		},
 		Runs: []RunResult{
-			{Command: CmdApitap1, Round: 1, Wall: 4 * s, CPU: 5 * s, MaxRSS: 50 << 20, Requests: 677_667},
-			{Command: CmdApitap2, Round: 1, Wall: 2 * s, CPU: 5 * s, MaxRSS: 90 << 20, Requests: 677_667},
-			{Command: CmdApitap2, Round: 2, Wall: 2500 * time.Millisecond, CPU: 5 * s, MaxRSS: 95 << 20, Requests: 677_667},
-			{Command: CmdApitap1, Round: 2, Wall: 5 * s, CPU: 5 * s, MaxRSS: 52 << 20, Requests: 677_667},
-			{Command: CmdTshark, Round: 2, Wall: 300 * s, CPU: 290 * s, MaxRSS: 1 << 30, Requests: 677_667, Responses: 677_667},
-			{Command: CmdApitap1, Round: 3, Wall: 3 * s, CPU: 5 * s, MaxRSS: 51 << 20, Requests: 677_667},
-			{Command: CmdApitap2, Round: 3, Wall: 1 * s, CPU: 5 * s, MaxRSS: 91 << 20, Requests: 677_667},
+			a1(1, 4*s, 50), a2(1, 2*s, 90), x1(1, 2400*ms), x2(1, 1500*ms),
+			a2(2, 2500*ms, 95), x1(2, 2800*ms), x2(2, 1600*ms), a1(2, 5*s, 52),
+			{Command: CmdTshark, Round: 2, Wall: 300 * s, CPU: 290 * s, MaxRSS: 1 << 30, Requests: ex, Responses: ex},
+			x1(3, 2000*ms), x2(3, 1200*ms), a1(3, 3*s, 51), a2(3, 1*s, 91),
 		},
 	}
 	r.summarize()
@@ -143,10 +169,19 @@ func fixedResult() *Result {
 func TestSummarize(t *testing.T) {
 	r := fixedResult()
 	s := time.Second
+	ms := time.Millisecond
+	const ex = 677_667
 	want := []Summary{
-		{Command: CmdApitap1, Runs: 3, Median: 4 * s, Min: 3 * s, Max: 5 * s, MBps: 250.015974, MedianCPU: 5 * s, MaxRSS: 52 << 20, Requests: 677_667},
-		{Command: CmdApitap2, Runs: 3, Median: 2 * s, Min: 1 * s, Max: 2500 * time.Millisecond, MBps: 500.031948, MedianCPU: 5 * s, MaxRSS: 95 << 20, Requests: 677_667},
-		{Command: CmdTshark, Runs: 1, Median: 300 * s, Min: 300 * s, Max: 300 * s, MBps: 3.333546, MedianCPU: 290 * s, MaxRSS: 1 << 30, Requests: 677_667, Responses: 677_667},
+		{Command: CmdApitap1, Runs: 3, Median: 4 * s, Min: 3 * s, Max: 5 * s, MBps: 250.015974, MedianCPU: 5 * s,
+			MedianRSS: 51 << 20, MaxRSS: 52 << 20, Requests: ex, Endpoints: ex},
+		{Command: CmdApitap2, Runs: 3, Median: 2 * s, Min: 1 * s, Max: 2500 * ms, MBps: 500.031948, MedianCPU: 5 * s,
+			MedianRSS: 91 << 20, MaxRSS: 95 << 20, Requests: ex, Endpoints: ex},
+		{Command: CmdApitap1Extract, Runs: 3, Median: 2400 * ms, Min: 2000 * ms, Max: 2800 * ms, MBps: 416.693290, MedianCPU: 4 * s,
+			MedianRSS: 40 << 20, MaxRSS: 40 << 20, Requests: ex},
+		{Command: CmdApitap2Extract, Runs: 3, Median: 1500 * ms, Min: 1200 * ms, Max: 1600 * ms, MBps: 666.709264, MedianCPU: 4 * s,
+			MedianRSS: 80 << 20, MaxRSS: 80 << 20, Requests: ex},
+		{Command: CmdTshark, Runs: 1, Median: 300 * s, Min: 300 * s, Max: 300 * s, MBps: 3.333546, MedianCPU: 290 * s,
+			MedianRSS: 1 << 30, MaxRSS: 1 << 30, Requests: ex, Responses: ex},
 	}
 	if len(r.Summaries) != len(want) {
 		t.Fatalf("summaries %+v", r.Summaries)
@@ -163,39 +198,87 @@ func TestSummarize(t *testing.T) {
 	}
 	tests := []struct {
 		name                 string
+		info                 bool
 		ratio                float64
 		pass                 bool
 		pairedMin, pairedMax float64
 	}{
-		{"tshark / apitap -w1", 75, true, 0, 0},
-		{"apitap -w1 / apitap -w2", 2, true, 2, 3},
+		{"tshark / apitap -w1", false, 75, true, 0, 0},
+		{"tshark / apitap -w1 --analyze=false", true, 125, true, 0, 0},
+		{"apitap -w1 / apitap -w2", false, 2, true, 2, 3},
+		{"apitap -w1 --analyze=false / apitap -w2 --analyze=false", true, 1.6, false, 1.6, 1.75},
+		{"apitap -w2 --analyze=false / apitap -w2", false, 0.75, true, 0.64, 1.2},
+		{"apitap -w1 --analyze=false / apitap -w1", true, 0.6, false, 0.56, 2.0 / 3.0},
 	}
 	if len(r.Checks) != len(tests) {
 		t.Fatalf("checks %+v", r.Checks)
 	}
+	near := func(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 }
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := r.Checks[i]
-			if c.Name != tt.name || c.Ratio != tt.ratio || c.Pass != tt.pass || c.PairedMin != tt.pairedMin || c.PairedMax != tt.pairedMax {
+			if c.Name != tt.name || c.Info != tt.info || !near(c.Ratio, tt.ratio) || c.Pass != tt.pass ||
+				!near(c.PairedMin, tt.pairedMin) || !near(c.PairedMax, tt.pairedMax) || c.Group == "" {
 				t.Errorf("got %+v, want %+v", c, tt)
 			}
 		})
 	}
 	if !r.Passed() {
-		t.Error("Passed() = false with every check passing")
+		t.Error("Passed() = false with every judged check passing")
 	}
-	r.MinWorkerRatio = 2.5
-	r.summarize()
-	if r.Passed() || r.Checks[1].Pass {
-		t.Errorf("a ratio of 2 passes a target of 2.5: %+v", r.Checks)
+
+	// Which misses fail the run: the judged checks', not the others'.
+	const (
+		xw = "apitap -w1 --analyze=false / apitap -w2 --analyze=false"
+		x1 = "apitap -w1 --analyze=false / apitap -w1"
+	)
+	targets := []struct {
+		name       string
+		set        func(*Result)
+		wantPassed bool
+		wantMissed []string
+	}{
+		{"only unjudged ratios missed", func(*Result) {}, true,
+			[]string{xw, x1}},
+		{"all met", func(r *Result) { r.MinWorkerRatio, r.MinAnalysisRatio = 1.5, 0.5 }, true, nil},
+		{"worker ratio missed with analysis", func(r *Result) { r.MinWorkerRatio = 2.5 }, false,
+			[]string{"apitap -w1 / apitap -w2", xw, x1}},
+		{"tshark ratio missed with analysis", func(r *Result) { r.MinTsharkRatio = 100 }, false,
+			[]string{"tshark / apitap -w1", xw, x1}},
+		{"analysis ratio missed with two workers", func(r *Result) { r.MinAnalysisRatio = 0.8 }, false,
+			[]string{xw, "apitap -w2 --analyze=false / apitap -w2", x1}},
+		{"analysis ratio at the target passes", func(r *Result) { r.MinAnalysisRatio = 0.75 }, true,
+			[]string{xw, x1}},
+	}
+	for _, tt := range targets {
+		t.Run(tt.name, func(t *testing.T) {
+			r := fixedResult()
+			tt.set(r)
+			r.summarize()
+			if r.Passed() != tt.wantPassed {
+				t.Errorf("Passed() = %v, want %v: %+v", r.Passed(), tt.wantPassed, r.Checks)
+			}
+			var missed []string
+			for _, c := range r.Checks {
+				if !c.Pass {
+					missed = append(missed, c.Name)
+				}
+			}
+			if !slices.Equal(missed, tt.wantMissed) {
+				t.Errorf("missed %q, want %q", missed, tt.wantMissed)
+			}
+		})
 	}
 	if (&Result{}).Passed() {
 		t.Error("a result without checks passes")
 	}
+	if (&Result{Checks: []Check{{Name: "x", Info: true, Pass: true}}}).Passed() {
+		t.Error("a result without judged checks passes")
+	}
 }
 
 func TestWriteMarkdown(t *testing.T) {
-	r := fixedResult()
+	r := fixedResult() // shows "met" and "missed" for the unjudged checks
 	r.MinWorkerRatio = 2.5
 	r.summarize()
 	var b bytes.Buffer
@@ -312,31 +395,72 @@ func TestCheckOutput(t *testing.T) {
 		return p
 	}
 	capInfo := CaptureInfo{Exchanges: 2}
+	// Lines as storage/jsonl writes them, with and without analysis; the
+	// last one has "endpoint" inside a value, where its quotes are escaped.
+	const (
+		withEP = `{"method":"GET","uri":"/users/7","path":"/users/7","endpoint":"/users/{userId}","status":200}` + "\n"
+		noEP   = `{"method":"GET","uri":"/users/7","path":"/users/7","status":200}` + "\n"
+		inURI  = `{"method":"GET","uri":"/x?a=\",\"endpoint\":\"y","path":"/x","status":200}` + "\n"
+	)
 	tests := []struct {
-		name          string
-		cmd, out      string
-		wantReq, resp int64
-		wantErr       bool
+		name               string
+		cmd, out           string
+		wantReq, resp, eps int64
+		wantErr            string // part of the error; empty: none
 	}{
-		{"apitap complete", CmdApitap1, "{}\n{}\n", 2, 0, false},
-		{"apitap lost a transaction", CmdApitap2, "{}\n", 1, 0, true},
+		{"analysis complete", CmdApitap1, withEP + withEP, 2, 0, 2, ""},
+		{"analysis with one endpoint is enough", CmdApitap2, noEP + withEP, 2, 0, 1, ""},
+		{"analysis lost a transaction", CmdApitap2, withEP, 1, 0, 1, "wrote 1 transactions"},
+		{"analysis without endpoints", CmdApitap1, noEP + inURI, 2, 0, 0, "none of its 2 transactions"},
+		{"extraction complete", CmdApitap1Extract, noEP + inURI, 2, 0, 0, ""},
+		{"extraction with an endpoint", CmdApitap2Extract, noEP + withEP, 2, 0, 1, "analyze stage ran"},
+		{"extraction lost a transaction", CmdApitap2Extract, noEP, 1, 0, 0, "wrote 1 transactions"},
 		{"tshark requests and responses", CmdTshark,
-			"GET\ta.example\t/x\t\n\t\t\t200\nPOST\ta.example\t/y\t\n\t\t\t201\n\t\t\t\n", 2, 2, false},
+			"GET\ta.example\t/x\t\n\t\t\t200\nPOST\ta.example\t/y\t\n\t\t\t201\n\t\t\t\n", 2, 2, 0, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := RunResult{Command: tt.cmd, outPath: write(strings.ReplaceAll(tt.name, " ", "-"), tt.out)}
 			err := checkOutput(&r, capInfo)
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("error %v, want error %v", err, tt.wantErr)
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("error %v, want %q", err, tt.wantErr)
 			}
-			if r.Requests != tt.wantReq || r.Responses != tt.resp {
-				t.Errorf("requests %d responses %d, want %d %d", r.Requests, r.Responses, tt.wantReq, tt.resp)
+			if r.Requests != tt.wantReq || r.Responses != tt.resp || r.Endpoints != tt.eps {
+				t.Errorf("requests %d responses %d endpoints %d, want %d %d %d",
+					r.Requests, r.Responses, r.Endpoints, tt.wantReq, tt.resp, tt.eps)
 			}
 		})
 	}
 	if err := checkOutput(&RunResult{Command: CmdApitap1, outPath: filepath.Join(dir, "missing")}, capInfo); err == nil {
 		t.Error("no error for a missing output")
+	}
+}
+
+func TestApitapCommand(t *testing.T) {
+	tests := []struct {
+		workers  int
+		analyze  bool
+		wantName string
+		wantLine string
+	}{
+		{1, true, CmdApitap1, "apitap analyze c.pcap --transactions o.jsonl --workers 1 --table=false --progress never --quiet"},
+		{2, true, CmdApitap2, "apitap analyze c.pcap --transactions o.jsonl --workers 2 --table=false --progress never --quiet"},
+		{1, false, CmdApitap1Extract, "apitap analyze c.pcap --transactions o.jsonl --workers 1 --analyze=false --table=false --progress never --quiet"},
+		{2, false, CmdApitap2Extract, "apitap analyze c.pcap --transactions o.jsonl --workers 2 --analyze=false --table=false --progress never --quiet"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.wantName, func(t *testing.T) {
+			c := apitapCommand("/bin/apitap", "/cache/c.pcap", "/cache/out/o.jsonl", tt.workers, tt.analyze)
+			if c.name != tt.wantName || c.line() != tt.wantLine || c.out != "/cache/out/o.jsonl" || c.stdout {
+				t.Errorf("got %s: %q (out %s, stdout %v), want %s: %q", c.name, c.line(), c.out, c.stdout, tt.wantName, tt.wantLine)
+			}
+			if analyzes(c.name) != tt.analyze {
+				t.Errorf("analyzes(%q) = %v", c.name, !tt.analyze)
+			}
+		})
+	}
+	if analyzes(CmdTshark) {
+		t.Error("analyzes(tshark)")
 	}
 }
 
@@ -349,8 +473,8 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
-	if len(res.Runs) != 5 {
-		t.Fatalf("%d runs, want 5: %+v", len(res.Runs), res.Runs)
+	if len(res.Runs) != 9 {
+		t.Fatalf("%d runs, want 9: %+v", len(res.Runs), res.Runs)
 	}
 	ex := res.Capture.Exchanges
 	for _, r := range res.Runs {
@@ -360,8 +484,15 @@ func TestRun(t *testing.T) {
 		if r.Command == CmdTshark && r.Responses != ex {
 			t.Errorf("tshark found %d responses; want %d", r.Responses, ex)
 		}
+		if an := analyzes(r.Command); an && r.Endpoints == 0 || !an && r.Endpoints != 0 {
+			t.Errorf("%s round %d: %d transactions with an endpoint", r.Command, r.Round, r.Endpoints)
+		}
 	}
-	if len(res.Summaries) != 3 || len(res.Checks) != 2 {
+	var summarized []string
+	for _, s := range res.Summaries {
+		summarized = append(summarized, s.Command)
+	}
+	if !slices.Equal(summarized, commandNames()) || len(res.Checks) != 6 {
 		t.Fatalf("summaries %+v checks %+v", res.Summaries, res.Checks)
 	}
 	for _, c := range res.Checks {
@@ -376,7 +507,10 @@ func TestRun(t *testing.T) {
 	if err := res.WriteMarkdown(&md); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"| apitap -w1 | 2 |", "| tshark | 1 |", "tshark -r FILE -Y http -T fields"} {
+	for _, want := range []string{"| apitap -w1 | 2 |", "| apitap -w2 --analyze=false | 2 |", "| tshark | 1 |",
+		"tshark -r FILE -Y http -T fields", "apitap-w2.jsonl --workers 2 --table=false",
+		"apitap-w1-extract.jsonl --workers 1 --analyze=false --table=false",
+		"| apitap -w2 --analyze=false / apitap -w2 |"} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("Markdown lacks %q:\n%s", want, md.String())
 		}

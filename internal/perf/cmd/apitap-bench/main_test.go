@@ -22,6 +22,8 @@ func TestUsage(t *testing.T) {
 		{"bad size", []string{"-size", "big"}, "invalid -size"},
 		{"zero rounds", []string{"-rounds", "0"}, "must be positive"},
 		{"zero ratio", []string{"-min-worker-ratio", "0"}, "must be positive"},
+		{"zero analysis ratio", []string{"-min-analysis-ratio", "0"}, "must be positive"},
+		{"negative analysis ratio", []string{"-min-analysis-ratio", "-0.7"}, "must be positive"},
 		{"tshark runs above rounds", []string{"-cache", "", "-rounds", "1", "-tshark-runs", "2"}, "do not fit"},
 	}
 	for _, tt := range tests {
