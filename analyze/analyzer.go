@@ -3,8 +3,8 @@ package analyze
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
-	"sync/atomic"
 
 	"github.com/apitap/apitap/analyze/pathtmpl"
 	"github.com/apitap/apitap/analyze/schema"
@@ -35,6 +35,11 @@ type Config struct {
 	// MaxResponses caps the (status, content type) pairs tracked per
 	// endpoint (0: 32).
 	MaxResponses int
+	// MaxSchemaBytes caps the memory of one worker's schema learners, at
+	// schema.NodeBytes per schema node (0: 64 MiB). Past it, the worker
+	// stops parsing bodies and parameters for schemas (counted in
+	// Stats.SchemaBudget); the endpoints' statistics go on.
+	MaxSchemaBytes int64
 }
 
 // Defaults of Config's zero values.
@@ -43,11 +48,23 @@ const (
 	DefaultSampleEvery  = 64
 	DefaultMaxParams    = 64
 	DefaultMaxResponses = 32
+	// DefaultMaxSchemaBytes is MaxSchemaBytes' zero value.
+	DefaultMaxSchemaBytes = 64 << 20
 )
 
+// EndpointBytes is what one tracked endpoint costs a worker besides its
+// schema learners (the distinct-client sketch, the latency sketch, the
+// status, credential, parameter and response tables), measured by
+// TestEndpointBytes: MaxEndpoints × EndpointBytes + MaxSchemaBytes bounds
+// a worker's analysis memory.
+const EndpointBytes = 16 << 10
+
 func (c Config) withDefaults() (Config, error) {
-	if c.MaxEndpoints < 0 || c.SampleEvery < 0 || c.MaxParams < 0 || c.MaxResponses < 0 {
-		return c, errors.New("analyze: MaxEndpoints, SampleEvery, MaxParams and MaxResponses must not be negative")
+	if c.MaxEndpoints < 0 || c.SampleEvery < 0 || c.MaxParams < 0 || c.MaxResponses < 0 || c.MaxSchemaBytes < 0 {
+		return c, errors.New("analyze: MaxEndpoints, SampleEvery, MaxParams, MaxResponses and MaxSchemaBytes must not be negative")
+	}
+	if c.MaxSchemaBytes == 0 {
+		c.MaxSchemaBytes = DefaultMaxSchemaBytes
 	}
 	if c.MaxEndpoints == 0 {
 		c.MaxEndpoints = DefaultMaxEndpoints
@@ -78,7 +95,6 @@ func (c Config) withDefaults() (Config, error) {
 type Analyzer struct {
 	cfg    Config
 	pinned []pin
-	stats  *metrics
 
 	mu      sync.Mutex // guards workers
 	workers []*Worker
@@ -99,11 +115,11 @@ func New(cfg Config, reg prometheus.Registerer) (*Analyzer, error) {
 	if _, err := pathtmpl.New(cfg.Templates); err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
-	m, err := newMetrics(reg)
-	if err != nil {
+	a := &Analyzer{cfg: cfg}
+	if err := a.registerMetrics(reg); err != nil {
 		return nil, err
 	}
-	return &Analyzer{cfg: cfg, stats: m}, nil
+	return a, nil
 }
 
 // Pin adds templates for host ("" for every host) that win over learning:
@@ -159,54 +175,59 @@ type Stats struct {
 	BadBodies     int64 // bodies that claimed JSON or a form and did not parse
 	ParamsDropped int64 // parameters not tracked: MaxParams reached
 	RespDropped   int64 // responses not tracked: MaxResponses reached
+	SchemaBudget  int64 // sampled calls not learned from: the worker's MaxSchemaBytes was reached
 }
 
-// Stats sums the counters of every worker.
+// Stats sums the counters of every worker (each paused for the moment
+// its counters are read).
 func (a *Analyzer) Stats() Stats {
-	return a.stats.snapshot()
+	a.mu.Lock()
+	workers := slices.Clone(a.workers)
+	a.mu.Unlock()
+	var s Stats
+	for _, w := range workers {
+		w.mu.Lock()
+		s.add(w.st)
+		w.mu.Unlock()
+	}
+	return s
 }
 
-// metrics holds the counters, exported to Prometheus when a registerer is
-// given.
-type metrics struct {
-	transactions, unattributed, overflow, sampled, badBodies, paramsDropped, respDropped atomic.Int64
+func (s *Stats) add(o Stats) {
+	s.Transactions += o.Transactions
+	s.Unattributed += o.Unattributed
+	s.Overflow += o.Overflow
+	s.Sampled += o.Sampled
+	s.BadBodies += o.BadBodies
+	s.ParamsDropped += o.ParamsDropped
+	s.RespDropped += o.RespDropped
+	s.SchemaBudget += o.SchemaBudget
 }
 
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
-	m := &metrics{}
+// registerMetrics exports the counters to Prometheus, read from Stats when
+// scraped.
+func (a *Analyzer) registerMetrics(reg prometheus.Registerer) error {
 	if reg == nil {
-		return m, nil
+		return nil
 	}
 	for _, c := range []struct {
 		name, help string
-		v          *atomic.Int64
+		v          func(Stats) int64
 	}{
-		{"transactions_total", "Transactions observed by the analyzer.", &m.transactions},
-		{"unattributed_total", "Transactions without a request, attributed to no endpoint.", &m.unattributed},
-		{"endpoint_overflow_total", "Transactions not attributed because the endpoint table was full (max endpoints).", &m.overflow},
-		{"sampled_total", "Transactions whose parameters and bodies were parsed for schema learning.", &m.sampled},
-		{"bad_bodies_total", "Bodies labelled JSON or form-encoded that did not parse.", &m.badBodies},
-		{"params_dropped_total", "Parameters not tracked because an endpoint reached its parameter cap.", &m.paramsDropped},
-		{"responses_dropped_total", "Responses not tracked because an endpoint reached its (status, content type) cap.", &m.respDropped},
+		{"transactions_total", "Transactions observed by the analyzer.", func(s Stats) int64 { return s.Transactions }},
+		{"unattributed_total", "Transactions without a request, attributed to no endpoint.", func(s Stats) int64 { return s.Unattributed }},
+		{"endpoint_overflow_total", "Transactions not attributed because the endpoint table was full (max endpoints).", func(s Stats) int64 { return s.Overflow }},
+		{"sampled_total", "Transactions whose parameters and bodies were parsed for schema learning.", func(s Stats) int64 { return s.Sampled }},
+		{"bad_bodies_total", "Bodies labelled JSON or form-encoded that did not parse.", func(s Stats) int64 { return s.BadBodies }},
+		{"params_dropped_total", "Parameters not tracked because an endpoint reached its parameter cap.", func(s Stats) int64 { return s.ParamsDropped }},
+		{"responses_dropped_total", "Responses not tracked because an endpoint reached its (status, content type) cap.", func(s Stats) int64 { return s.RespDropped }},
+		{"schema_budget_total", "Sampled calls not learned from because the worker's schema memory budget was reached.", func(s Stats) int64 { return s.SchemaBudget }},
 	} {
-		v := c.v
 		if err := reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Namespace: "apitap", Subsystem: "analyze", Name: c.name, Help: c.help,
-		}, func() float64 { return float64(v.Load()) })); err != nil {
-			return nil, fmt.Errorf("analyze: registering metrics: %w", err)
+		}, func() float64 { return float64(c.v(a.Stats())) })); err != nil {
+			return fmt.Errorf("analyze: registering metrics: %w", err)
 		}
 	}
-	return m, nil
-}
-
-func (m *metrics) snapshot() Stats {
-	return Stats{
-		Transactions:  m.transactions.Load(),
-		Unattributed:  m.unattributed.Load(),
-		Overflow:      m.overflow.Load(),
-		Sampled:       m.sampled.Load(),
-		BadBodies:     m.badBodies.Load(),
-		ParamsDropped: m.paramsDropped.Load(),
-		RespDropped:   m.respDropped.Load(),
-	}
+	return nil
 }

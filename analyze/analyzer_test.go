@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/apitap/apitap/analyze/pathtmpl"
+	"github.com/apitap/apitap/analyze/schema"
 	"github.com/apitap/apitap/reassembly"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -206,8 +208,8 @@ func TestSamplingOnceStable(t *testing.T) {
 	if !saw503 {
 		t.Errorf("the new 503 response was not learned: %+v", e.Responses)
 	}
-	if st := a.Stats(); st.Transactions != 0 && st.Sampled == 0 {
-		t.Errorf("stats %+v", st)
+	if st := a.Stats(); st.Transactions != n+1 || st.Sampled != e.Samples {
+		t.Errorf("stats %+v, want %d transactions and %d sampled", st, n+1, e.Samples)
 	}
 }
 
@@ -381,5 +383,78 @@ func TestErrorEnvelopesLearnedTogether(t *testing.T) {
 		if got := strings.Join(props(c.host, c.method, c.tmpl, c.status), ","); got != c.want {
 			t.Errorf("%s %s %s %d: properties %s, want %s", c.host, c.method, c.tmpl, c.status, got, c.want)
 		}
+	}
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// TestEndpointBytes measures what a tracked endpoint costs besides its
+// schema learners, and holds it to the EndpointBytes the memory budget
+// charges.
+func TestEndpointBytes(t *testing.T) {
+	// Busy endpoints: enough clients for the client sketches to be dense,
+	// latencies over the whole range of the latency sketch.
+	const n, clients = 300, 1500
+	a := mustNew(t, Config{MaxEndpoints: n, Templates: pathtmpl.Config{Literal: true, MaxTemplates: n}})
+	w := a.NewWorker(nil)
+	calls := make([]*reassembly.Transaction, n)
+	for i := range calls {
+		c := call(i, "GET", "h", fmt.Sprintf("/p%d", i), 204, "", reassembly.Header{Name: "Authorization", Value: "Bearer abc"})
+		c.ResponseHeaders = nil
+		calls[i] = c
+	}
+	before := heapInUse()
+	for k := range clients {
+		for i, c := range calls {
+			c.Client = netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(k >> 8), byte(k), byte(i)}), 1000)
+			c.ResponseEnd = c.RequestStart.Add(time.Duration(1+k*k) * time.Microsecond)
+			w.HandleTransaction(c)
+		}
+	}
+	per := (heapInUse() - before) / n
+	runtime.KeepAlive(calls)
+	t.Logf("%d bytes per endpoint", per)
+	if per > EndpointBytes {
+		t.Errorf("an endpoint costs %d bytes, more than the EndpointBytes (%d) the budget charges", per, EndpointBytes)
+	}
+	inv := a.Snapshot()
+	if got := len(inv.Endpoints); got != n {
+		t.Fatalf("%d endpoints, want %d", got, n)
+	}
+	if c := inv.Endpoints[0].Clients; c < clients*95/100 || c > clients*105/100 {
+		t.Errorf("distinct clients estimated %d, want %d ± 5%%", c, clients)
+	}
+}
+
+// TestSchemaBudget: random documents exhaust a small schema budget; then the
+// worker stops learning (counted) and stays within it.
+func TestSchemaBudget(t *testing.T) {
+	const budget = 256 << 10
+	a := mustNew(t, Config{MaxSchemaBytes: budget, Templates: pathtmpl.Config{Literal: true}})
+	w := a.NewWorker(nil)
+	for i := range 2000 {
+		var b strings.Builder
+		b.WriteString("{")
+		for k := range 20 {
+			if k > 0 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, `"f%d_%d":{"x%d":[%d]}`, i, k, i, k)
+		}
+		b.WriteString("}")
+		w.HandleTransaction(call(i, "POST", "h", fmt.Sprintf("/r%d", i%50), 200, b.String()))
+	}
+	st := a.Stats()
+	if st.SchemaBudget == 0 {
+		t.Fatalf("the budget was never reached: %+v", st)
+	}
+	if w.schemaBytes > budget+1024*schema.NodeBytes { // one learner may finish its document
+		t.Errorf("schema memory %d, budget %d", w.schemaBytes, budget)
 	}
 }

@@ -390,11 +390,16 @@ func unifyErrorBodies(merged map[epKey]*endpoint, keys []epKey, a *Analyzer) {
 		if len(e.parts) < 2 {
 			continue
 		}
-		joined := schema.New(&a.cfg.Schema)
+		// Each response learns its own values first, so that its
+		// examples are its own where it has them.
 		for _, r := range e.parts {
+			joined := schema.New(&a.cfg.Schema)
 			joined.Merge(r.learner)
-		}
-		for _, r := range e.parts {
+			for _, o := range e.parts {
+				if o != r {
+					joined.Merge(o.learner)
+				}
+			}
 			r.shared = joined
 		}
 	}

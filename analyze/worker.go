@@ -24,6 +24,9 @@ type Worker struct {
 	tmpl *pathtmpl.Templater
 	eps  map[epKey]*endpoint
 	st   Stats
+	// schemaBytes is the memory of the worker's schema learners, at
+	// schema.NodeBytes per node (bounded by Config.MaxSchemaBytes).
+	schemaBytes int64
 
 	// Scratch reused per call.
 	shaper txShaper
@@ -94,6 +97,10 @@ func (w *Worker) observeEndpoint(ep *endpoint, t *reassembly.Transaction) {
 		respType = mediaType(t.ResponseHeaders)
 	}
 	if !w.sample(ep, t, respType) {
+		return
+	}
+	if w.schemaBytes >= w.a.cfg.MaxSchemaBytes {
+		w.st.SchemaBudget++
 		return
 	}
 	w.st.Sampled++
@@ -202,12 +209,14 @@ func (w *Worker) learn(l *schema.Learner, ct string, body []byte, f reassembly.F
 	if l == nil || len(body) == 0 || f&(reassembly.FlagBodyTruncated|reassembly.FlagDecodeError|reassembly.FlagGap) != 0 {
 		return true
 	}
+	before := l.Nodes()
 	var err error
 	if isForm(ct) {
 		err = l.ObserveForm(body)
 	} else {
 		err = l.ObserveJSON(body)
 	}
+	w.schemaBytes += int64(l.Nodes()-before) * schema.NodeBytes
 	return err == nil
 }
 
@@ -227,7 +236,9 @@ func (w *Worker) param(ep *endpoint, in, name, value string) {
 		p.lastSample = ep.samples
 		p.seen++
 	}
+	before := p.learner.Nodes()
 	p.learner.ObserveParam(name, value)
+	w.schemaBytes += int64(p.learner.Nodes()-before) * schema.NodeBytes
 	if c := sensitive.Field(name, value); c != 0 {
 		p.sensitive |= c
 		p.sensitiveCount++

@@ -43,9 +43,6 @@ func pipelineSetup(cmd *cobra.Command) (*viper.Viper, pipelineConfig, *slog.Logg
 	if err != nil {
 		return nil, pipelineConfig{}, nil, err
 	}
-	if cfg.Analysis, err = analysisConfigFrom(v); err != nil {
-		return nil, pipelineConfig{}, nil, err
-	}
 	level, err := logLevel(v.GetString("log-level"))
 	if err != nil {
 		return nil, pipelineConfig{}, nil, err
@@ -119,6 +116,11 @@ func pipelineConfigFrom(v *viper.Viper) (pipelineConfig, error) {
 	if len(errs) > 0 {
 		return cfg, usageError{fmt.Errorf("invalid settings: %s", strings.Join(errs, "; "))}
 	}
+	analysis, err := analysisConfigFrom(v)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Analysis = analysis
 	plan, err := planMemory(limit, &cfg, memoryEnvFrom(v))
 	if err != nil {
 		return cfg, usageError{err}

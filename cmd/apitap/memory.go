@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/apitap/apitap/analyze"
 	"github.com/apitap/apitap/capture"
 	"github.com/apitap/apitap/reassembly"
 	"github.com/apitap/apitap/reassembly/http1"
@@ -46,6 +47,10 @@ import (
 //	                         httpMessagesPerWorker messages at
 //	                         --max-body-bytes while they arrive (derived
 //	                         --max-body-bytes shrinks, never below 64 KiB)
+//	analysis         ≤ D/8   the analyze stage (with --analyze): half for
+//	                         --max-endpoints per worker at
+//	                         analyze.EndpointBytes each, half for the
+//	                         worker's schema learners (MaxSchemaBytes)
 //	connections      3/4 of the rest: --max-connections per worker, at
 //	                 connBytes each (a connection with its HTTP parser and
 //	                 a small request waiting for its response)
@@ -116,6 +121,10 @@ const (
 	minOOOPerWorker = 256 << 10
 	minBodyBytes    = 64 << 10
 	minQueueDepth   = 2
+	// The analyze stage gets at least this much per worker however small
+	// the budget.
+	minEndpointsPerWorker   = 64
+	minSchemaBytesPerWorker = 1 << 20
 )
 
 // memoryEnv is what the budget needs to know besides the settings: the
@@ -256,6 +265,25 @@ func planMemory(limit int64, cfg *pipelineConfig, env memoryEnv) (memoryPlan, er
 		body = max(body, 0)
 		add("HTTP messages", fmt.Sprintf("%d bodies of %s per worker", httpMessagesPerWorker, formatSize(body)),
 			workers*httpMessagesPerWorker*(header+body))
+	}
+
+	// The analyze stage: endpoint tables and schema learners, per worker.
+	if cfg.Analysis.Enabled {
+		a := &cfg.Analysis.Analyzer
+		share := d / 8 / workers
+		eps, schemaBytes := int64(a.MaxEndpoints), a.MaxSchemaBytes
+		if eps != 0 {
+			explicit = append(explicit, fmt.Sprintf("--max-endpoints %d (%s)", eps, formatSize(workers*eps*analyze.EndpointBytes)))
+		} else {
+			eps = min(analyze.DefaultMaxEndpoints, max(share/2/analyze.EndpointBytes, minEndpointsPerWorker))
+			a.MaxEndpoints = int(eps)
+		}
+		if schemaBytes == 0 {
+			schemaBytes = min(analyze.DefaultMaxSchemaBytes, max(share/2, minSchemaBytesPerWorker))
+			a.MaxSchemaBytes = schemaBytes
+		}
+		add("analysis", fmt.Sprintf("--max-endpoints %d and %s of schemas per worker", eps, formatSize(schemaBytes)),
+			workers*(eps*analyze.EndpointBytes+schemaBytes))
 	}
 
 	// Connections and out-of-order bytes share the rest.
