@@ -12,7 +12,9 @@ const (
 	KindWord Kind = iota
 	// KindFixed is a common API word, a version or a technical token
 	// ("api", "v2", "v1.41", "me", "search", "oauth2", "x86_64", "_ping",
-	// the empty segment): always literal, never evidence for a parameter.
+	// the empty segment): literal, never counted as a value for a
+	// parameter; only structural evidence (siblings with alike subtrees:
+	// see the package documentation) makes one a parameter's value.
 	KindFixed
 	// KindNumber is an integer, or digits joined by '-', '_' or ':' that
 	// are not a date, a version or an address.

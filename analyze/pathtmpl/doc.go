@@ -31,8 +31,9 @@
 // the values of the typed parameter next to it (same prefix, length and
 // character classes: a 12-character base62 id that happens to have no
 // digit) joins that parameter. Fixed words (a list of common API words,
-// versions, technical tokens) are always literal. Plain words are literal
-// until evidence promotes their position to a parameter:
+// versions, technical tokens) are literal unless structural evidence (below)
+// says otherwise. Plain words are literal until evidence promotes their
+// position to a parameter:
 //
 //   - the position (one child position under one prefix node) has at least
 //     Config.MinValues distinct plain-word values (twice as many for the
@@ -53,7 +54,8 @@
 // Promotion merges the agreeing values (their subtrees merged as well)
 // into one parameter; values whose calls clearly differ from the others
 // (another body kind, disjoint keys), collections and fixed words stay
-// literal siblings, and a literal sibling beats the parameter: after
+// literal siblings (unless their subtrees say otherwise: structural
+// evidence, below), and a literal sibling beats the parameter: after
 // "/users/{userId}" is learned, "/users/me" and "/users/search" still
 // match literally, and so does a fixed word seen for the first time
 // later. The evidence is kept per position under a prefix, and the
@@ -61,6 +63,59 @@
 // "settings" under "/indexes/{indexUid}" are judged among themselves.
 // Candidates kept per position are bounded (twice the threshold plus 8,
 // then only a count); after promotion the evidence is dropped.
+//
+// # Structural evidence
+//
+// Values are not always plain words, nor many: a real deployment has a
+// handful of Meilisearch indexes, fewer than MinValues, and names them with
+// fixed words ("articles", "users", "events"). Sibling subtrees are the
+// evidence then: literal siblings at one position whose subtrees look
+// alike are one parameter, whatever their number and kind.
+//
+//   - Pinned siblings, collections (a parameter child of their own) and
+//     the alias words "me", "my", "mine", "self", "current" and "whoami"
+//     (the caller's own resource: "/users/me/orders" next to
+//     "/users/{userId}/orders" stays literal) are never judged.
+//   - Two siblings are alike when they share three literal children or
+//     more, and at least half of the children of both (Jaccard ≥ 0.5).
+//   - Without a parameter at the position, the largest group of siblings
+//     each alike with two thirds of the others at least (all of them in
+//     a group of three) becomes the parameter when it has three members;
+//     six at the first segment of a path and right after a parameter, as
+//     for MinValues.
+//   - Where the position has a parameter already (typed, or promoted on
+//     either evidence), a sibling joins it when three of its descendants
+//     or more, down to three levels, and three quarters of them at least,
+//     are paths the parameter's subtree has too ("settings/chat" under
+//     "/indexes/users" and under "/indexes/{indexId}"). The parameter's
+//     subtree is the union of many values': a sibling seen in a few calls
+//     has few children, but what it has is known there.
+//   - The plain-word candidates of the position join the new parameter
+//     too, unless their calls clearly differ from the others' (as when
+//     Merge brings a promoted position): the parameter they would have
+//     joined had they come later.
+//
+// Why these numbers: different resources of one API share a child or two
+// ("/users/search" and "/orders/search"; parameter children do not count:
+// "/crm/companies/{id}" and "/crm/contacts/{id}" are collections anyway),
+// and two alike subtrees can be two flavours of one thing; three siblings
+// sharing three children each, most of what they have, are a pattern.
+// Meilisearch's indexes share seven (documents, search, settings, stats,
+// similar, facet-search, delete-batch). The Jaccard bound keeps apart a
+// resource that has three generic children ("health", "metrics",
+// "config") among many of its own, and so does the three-quarters bound
+// next to a parameter, where the parameter's side is a union and only the
+// sibling's unknown paths can tell. The fixed words merged into a parameter
+// are kept with it (at most 64), so that they match it from then on where
+// another fixed word makes a literal sibling.
+//
+// Limits: the evidence is judged as it comes, so siblings that look alike
+// before their differences show are promoted (promotion is never undone);
+// with two families of alike siblings at one position, the first to show
+// gets the parameter; an API whose resources all have the same three
+// action children or more and no id below them
+// ("/admin/users/{export,import,stats}", "/admin/orders/{export,…}", …)
+// is templated as one parameter: pin its templates.
 //
 // Parameter names follow the resource: the previous literal segment
 // (versions and "api"-like words skipped), singularised, + "Id"
@@ -81,5 +136,6 @@
 // 128 bytes are typed (never stored as literals, except in Literal mode).
 // Merges give templates back, so a flood of random words under one prefix
 // ends as one parameter (or a tail) in bounded memory: about 250 bytes per
-// learned template.
+// learned template. Structural evidence judges at most 64 siblings per
+// position together, and a parameter takes at most 64 fixed words.
 package pathtmpl

@@ -4,7 +4,9 @@ import "strings"
 
 // Merge adds what from learned to t: its hosts, templates and evidence,
 // as if t had seen from's traffic too. Positions that neither templater
-// could promote alone are promoted when the evidence together suffices,
+// could promote alone are promoted when the evidence together suffices
+// (the shapes of plain-word values, and the structural evidence of the
+// merged subtrees: every position is judged again),
 // and a position from promoted is a parameter in t (values whose calls
 // clearly differ from the others' stay literal). Templates returned by
 // from's Observe then Resolve in t to their template on the evidence of
@@ -43,6 +45,11 @@ func mergeTrees(dst, src *tree) {
 	for _, w := range work {
 		dst.maybePromote(w)
 	}
+	// Structural evidence is judged on the merged subtrees: every
+	// position, each after those below it (settle takes the last marked
+	// first: reverse pre-order).
+	dst.root.walk(func(n *node) { dst.dirty = append(dst.dirty, n) })
+	dst.settle()
 }
 
 // copyInto adds the subtree of s (another tree's node) to d (this tree's
@@ -62,7 +69,7 @@ func (tr *tree) copyInto(d, s *node, work *[]*node) {
 		sc := s.lits[k]
 		dc := d.lits[k]
 		if dc == nil {
-			if dp := d.param; dp != nil && dp.kind == openNode && !sc.pinned && !isFixedSeg(k) {
+			if dp := d.param; dp != nil && dp.kind == openNode && !sc.pinned && (!isFixedSeg(k) || dp.hasFixedVal(k)) {
 				tr.copyInto(dp, sc, work)
 				continue
 			}
@@ -105,6 +112,9 @@ func (tr *tree) copyInto(d, s *node, work *[]*node) {
 		if sp.kind == openNode && dp.kind != openNode {
 			dp.kind = openNode
 		}
+		for _, w := range sortedFixedVals(sp.fixedVals) {
+			dp.addFixedVal(w)
+		}
 		if dp.kind == openNode && d.ev != nil {
 			// from promoted this position: its parameter takes the
 			// values t kept literal, except those whose calls differ.
@@ -124,6 +134,19 @@ func (tr *tree) copyInto(d, s *node, work *[]*node) {
 			}
 		}
 		tr.copyInto(dp, sp, work)
+		// The fixed words from merged into its parameter on structural
+		// evidence take t's literals of the same name along.
+		if dp.kind == openNode {
+			for _, w := range sortedFixedVals(dp.fixedVals) {
+				if lc := d.lits[w]; lc != nil && !lc.pinned {
+					if lc.cand != nil {
+						tr.dropCandidate(d, lc)
+					}
+					delete(d.lits, w)
+					tr.mergeInto(dp, lc, work)
+				}
+			}
+		}
 	}
 	if st := s.tail; st != nil && d.tail == nil {
 		tr.ensureTail(d)

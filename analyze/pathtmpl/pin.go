@@ -231,6 +231,7 @@ func (tr *tree) pin(p pinned) {
 	for _, w := range work {
 		tr.maybePromote(w)
 	}
+	tr.settle()
 }
 
 // absorb merges n's learned (unpinned) literal children into the pinned

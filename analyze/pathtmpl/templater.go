@@ -90,6 +90,7 @@ type Stats struct {
 	Pinned                      int   // pinned and spec templates over all hosts
 	Tails                       int   // tail templates over all hosts
 	Promoted                    int64 // positions that became a parameter on evidence
+	Structural                  int64 // literal siblings merged into a parameter because their subtrees are alike
 	Merged                      int64 // templates merged into another by promotions and pins
 	Folded                      int64 // Observe calls attributed to a tail template
 	OverflowPaths               int64 // Observe calls of hosts past MaxHosts
@@ -111,7 +112,7 @@ type Templater struct {
 	mu       sync.Mutex
 	global   []pinned // Pin("", …) templates, applied to every host
 
-	learning, promoted, merged, folded, overflowed, paths atomic.Int64
+	learning, promoted, structural, merged, folded, overflowed, paths atomic.Int64
 }
 
 type pinned struct {
@@ -278,6 +279,7 @@ func (t *Templater) Stats() Stats {
 		Paths:         t.paths.Load(),
 		Learning:      t.learning.Load(),
 		Promoted:      t.promoted.Load(),
+		Structural:    t.structural.Load(),
 		Merged:        t.merged.Load(),
 		Folded:        t.folded.Load(),
 		OverflowPaths: t.overflowed.Load(),

@@ -19,6 +19,10 @@ type tree struct {
 	mu   sync.RWMutex
 	root *node
 
+	// dirty lists the positions whose structural evidence may have
+	// changed (a promotion, a merge) and that settle must look at.
+	dirty []*node
+
 	learned int // learned template ends (tails excluded)
 	pinned  int // pinned and spec template ends
 	tails   int // tail templates
@@ -59,6 +63,12 @@ type node struct {
 	end  *end
 	ev   *evidence // plain-word candidates among lits
 	cand *cand     // non-nil: this literal is a candidate in parent.ev
+
+	// fixedVals (an open parameter) holds the fixed words merged into
+	// it on structural evidence ("users" as an index name): they match
+	// the parameter, where another fixed word makes a literal sibling.
+	// At most maxFixedVals.
+	fixedVals map[string]struct{}
 }
 
 // end is a template ending at a node.
@@ -211,9 +221,10 @@ func (n *node) step(seg string, params []PathParam, mode walkMode, collect bool)
 		switch p.kind {
 		case openNode:
 			// A fixed word at a learned parameter position becomes a
-			// literal sibling (learned by Observe); Resolve takes the
+			// literal sibling (learned by Observe), unless structural
+			// evidence merged it into the parameter; Resolve takes the
 			// parameter meanwhile.
-			ok = p.pinned || mode == modeResolve || !isFixedSeg(seg)
+			ok = p.pinned || mode == modeResolve || !isFixedSeg(seg) || p.hasFixedVal(seg)
 		case paramNode:
 			ok = p.styleMatch(seg) || Classify(seg).Typed()
 		}
@@ -303,6 +314,7 @@ func (tr *tree) learn(path string, shape uint64, params []PathParam) (Match, []P
 	base := len(params)
 	for attempt := 0; attempt < 4; attempt++ {
 		tr.learnPath(path, shape)
+		tr.settle()
 		m, p, ok := tr.match(path, shape, false, params[:base], modeObserve, true)
 		if ok {
 			return m, p
@@ -315,7 +327,8 @@ func (tr *tree) learn(path string, shape uint64, params []PathParam) (Match, []P
 
 // learnPath creates what path needs: nodes, its template (or a fold into a
 // tail past the cap), candidate evidence; then promotes positions whose
-// evidence is sufficient.
+// evidence is sufficient. The positions whose sibling subtrees changed are
+// marked dirty: the caller settles them (structural evidence).
 func (tr *tree) learnPath(path string, shape uint64) {
 	cfg := &tr.t.cfg
 	n := tr.root
@@ -340,6 +353,9 @@ func (tr *tree) learnPath(path string, shape uint64) {
 			if c.cand != nil {
 				touched = append(touched, n)
 			}
+			// The subtrees of n and of its ancestors changed: the
+			// positions they are at are judged again (settle).
+			tr.markAbove(n.parent, structDepth)
 		}
 		if c.kind == tailNode {
 			return
@@ -621,6 +637,14 @@ func contradicts(g *node, k, center uint64) bool {
 // promote makes n's parameter child open and merges the conforming
 // candidates into it; the other literals stay literal siblings.
 func (tr *tree) promote(n *node, conforming []*node) {
+	tr.t.promoted.Add(1)
+	tr.openParam(n, conforming)
+}
+
+// openParam makes n's parameter child open (creating it) and merges the
+// literal children values into it; n's candidate evidence is dropped.
+// The positions whose sibling subtrees changed are marked for settle.
+func (tr *tree) openParam(n *node, values []*node) {
 	p := n.param
 	if p == nil {
 		p = &node{kind: openNode, parent: n, depth: n.depth + 1}
@@ -628,9 +652,10 @@ func (tr *tree) promote(n *node, conforming []*node) {
 	} else if p.kind == paramNode {
 		p.kind = openNode
 	}
-	tr.t.promoted.Add(1)
+	tr.dirty = append(tr.dirty, p)
+	tr.markAbove(n, structDepth+1)
 	var work []*node
-	for _, c := range conforming {
+	for _, c := range values {
 		delete(n.lits, c.seg)
 		c.cand = nil
 		tr.mergeInto(p, c, &work)
@@ -651,6 +676,15 @@ func (tr *tree) promote(n *node, conforming []*node) {
 // marks src dead. Nodes whose evidence grew are appended to work.
 func (tr *tree) mergeInto(dst, src *node, work *[]*node) {
 	src.dead = true
+	switch {
+	case src.kind == litNode && (dst.kind == openNode || dst.kind == paramNode) && !dst.pinned && isFixedSeg(src.seg):
+		dst.addFixedVal(src.seg)
+	case src.kind == openNode || src.kind == paramNode:
+		for _, w := range sortedFixedVals(src.fixedVals) {
+			dst.addFixedVal(w)
+		}
+		src.fixedVals = nil
+	}
 	if src.end != nil {
 		if dst.end == nil {
 			dst.end = src.end
@@ -678,7 +712,7 @@ func (tr *tree) mergeInto(dst, src *node, work *[]*node) {
 			tr.mergeInto(dc, sc, work)
 			continue
 		}
-		if dp := dst.param; dp != nil && dp.kind == openNode && !sc.pinned && !isFixedSeg(k) {
+		if dp := dst.param; dp != nil && dp.kind == openNode && !sc.pinned && (!isFixedSeg(k) || dp.hasFixedVal(k)) {
 			tr.mergeInto(dp, sc, work)
 			continue
 		}
