@@ -2,8 +2,8 @@ package accuracy
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
+	"github.com/apitap/apitap/internal/docgen"
 	"io"
 	"math"
 	"strings"
@@ -142,23 +142,10 @@ const (
 )
 
 // ErrNoMarkers is returned by Splice when doc lacks the markers.
-var ErrNoMarkers = errors.New("accuracy: the document has no " + BeginMarker + " … " + EndMarker + " section")
+var ErrNoMarkers = docgen.ErrNoMarkers
 
 // Splice returns doc with the text between BeginMarker and EndMarker
 // replaced by section (the markers stay, each on its own line).
 func Splice(doc, section []byte) ([]byte, error) {
-	i := bytes.Index(doc, []byte(BeginMarker))
-	j := bytes.Index(doc, []byte(EndMarker))
-	if i < 0 || j < i {
-		return nil, ErrNoMarkers
-	}
-	i += len(BeginMarker)
-	out := make([]byte, 0, len(doc)+len(section)+2)
-	out = append(out, doc[:i]...)
-	out = append(out, '\n')
-	out = append(out, section...)
-	if len(section) > 0 && section[len(section)-1] != '\n' {
-		out = append(out, '\n')
-	}
-	return append(out, doc[j:]...), nil
+	return docgen.Splice(doc, section, BeginMarker, EndMarker)
 }

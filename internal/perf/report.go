@@ -1,9 +1,8 @@
 package perf
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
+	"github.com/apitap/apitap/internal/docgen"
 	"io"
 	"slices"
 	"strings"
@@ -318,23 +317,10 @@ const (
 )
 
 // ErrNoMarkers is returned by Splice when doc lacks the markers.
-var ErrNoMarkers = errors.New("perf: the document has no " + BeginMarker + " … " + EndMarker + " section")
+var ErrNoMarkers = docgen.ErrNoMarkers
 
 // Splice returns doc with the text between BeginMarker and EndMarker
-// replaced by section (the markers stay).
+// replaced by section (the markers stay, each on its own line).
 func Splice(doc, section []byte) ([]byte, error) {
-	i := bytes.Index(doc, []byte(BeginMarker))
-	j := bytes.Index(doc, []byte(EndMarker))
-	if i < 0 || j < i {
-		return nil, ErrNoMarkers
-	}
-	i += len(BeginMarker)
-	out := make([]byte, 0, len(doc)+len(section))
-	out = append(out, doc[:i]...)
-	out = append(out, '\n')
-	out = append(out, section...)
-	if len(section) > 0 && section[len(section)-1] != '\n' {
-		out = append(out, '\n')
-	}
-	return append(out, doc[j:]...), nil
+	return docgen.Splice(doc, section, BeginMarker, EndMarker)
 }

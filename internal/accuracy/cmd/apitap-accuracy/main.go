@@ -19,6 +19,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/apitap/apitap/internal/docgen"
 	"io"
 	"os"
 	"os/signal"
@@ -105,13 +106,5 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, rec accur
 }
 
 func updateDoc(path string, section []byte) error {
-	doc, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	out, err := accuracy.Splice(doc, section)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return os.WriteFile(path, out, 0o644)
+	return docgen.UpdateFile(path, section, accuracy.BeginMarker, accuracy.EndMarker)
 }

@@ -21,6 +21,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/apitap/apitap/internal/docgen"
 	"io"
 	"os"
 	"os/signal"
@@ -108,13 +109,5 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func updateDoc(path string, section []byte) error {
-	doc, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	out, err := perf.Splice(doc, section)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return os.WriteFile(path, out, 0o644)
+	return docgen.UpdateFile(path, section, perf.BeginMarker, perf.EndMarker)
 }
