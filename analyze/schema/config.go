@@ -44,6 +44,20 @@ type Config struct {
 	// data keys reaches after a few samples.
 	MapMinKeys int
 
+	// MapSparseKeys is how many distinct keys an object needs before it is
+	// turned into a map on sparse evidence, whatever its keys look like
+	// (words such as "articles_2015" or "blue_cars" included): over at
+	// least four objects, no key present in more than half of them, each
+	// key present in at most a quarter of them on average, and values of
+	// one type. A record has a stable core (some keys in most objects) and
+	// does not meet it; a map keyed by user-chosen names, each object
+	// naming a few of them, meets it after a handful of objects.
+	// Zero means 8: more keys than the few a map object usually holds, so
+	// that several objects are needed, and few enough that a map with
+	// large values (a settings object per key) is recognised before its
+	// keys' value schemas fill MaxNodes.
+	MapSparseKeys int
+
 	// MaxExamples is how many distinct example values a leaf keeps
 	// (redacted when sensitive, cut to MaxExampleLen). Zero means 2: one
 	// for "example" and one more to show variety. A negative value keeps
@@ -78,6 +92,7 @@ type Config struct {
 // limits is a Config with its defaults applied.
 type limits struct {
 	maxDepth, maxProps, maxEnum, enumMin, mapMinKeys  int
+	mapSparseKeys                                     int
 	maxExamples, maxExampleLen, stableAfter, maxItems int
 	maxNodes                                          int
 }
@@ -112,6 +127,7 @@ func (c *Config) limits() limits {
 		maxEnum:       min(def(cfg.MaxEnum, 12), hardMaxEnum),
 		enumMin:       def(cfg.EnumMinSamples, 30),
 		mapMinKeys:    def(cfg.MapMinKeys, 20),
+		mapSparseKeys: def(cfg.MapSparseKeys, 8),
 		maxExamples:   def(cfg.MaxExamples, 2),
 		maxExampleLen: def(cfg.MaxExampleLen, 64),
 		stableAfter:   def(cfg.StableAfter, 50),
@@ -122,5 +138,6 @@ func (c *Config) limits() limits {
 		l.maxExamples = 0
 	}
 	l.mapMinKeys = max(min(l.mapMinKeys, l.maxProps), 2)
+	l.mapSparseKeys = max(min(l.mapSparseKeys, l.maxProps), 2)
 	return l
 }

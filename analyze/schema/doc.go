@@ -13,6 +13,18 @@
 // field (via package sensitive). Schema renders the tree; Sensitive lists
 // the sensitive fields.
 //
+// Maps: an object becomes a map (additionalProperties with the merged
+// schema of its values) when its keys look like data (ids, numbers, dates,
+// UUIDs, e-mail addresses); when its key set is sparse (Config.MapSparseKeys
+// distinct keys over at least four objects, none in more than half of the
+// objects and each in at most a quarter on average, values of one type),
+// which catches maps keyed by user-chosen words ("blue_cars",
+// "articles_2015") that records with a stable core never match; or from
+// Config.MapMinKeys keys on, on looser evidence. The decisions depend on
+// counts that Merge adds up, so one learner and a merge of learners over
+// the same objects decide alike. Once an object is a map, its keys are no
+// longer kept.
+//
 // Parsing: ObserveJSON does not build a value tree. It checks the whole
 // body with an iterative validator (a bit per nesting level, so depth
 // cannot exhaust the stack), then walks it once more with a small

@@ -70,11 +70,17 @@ type node struct {
 	cursor     int     // next expected property: keys usually repeat in order
 	dataKeys   int     // properties whose key looks like data
 	presentSum int64   // sum over objects of the properties present
+	maxPresent int64   // the largest present of the properties
+	refused    int64   // occurrences of new keys MaxNodes kept out
 	isMap      bool
 	mapVal     *node
 
 	// Arrays.
 	items *node
+
+	// partial says a child could not be created (MaxNodes was reached):
+	// what this node learned lacks some of its values' structure.
+	partial bool
 }
 
 // Dropped counts what the bounds of Config made a Learner ignore.
@@ -154,6 +160,7 @@ func (l *Learner) rootNode() *node {
 func (l *Learner) newNode(parent *node, key string) *node {
 	if l.nodes >= l.lim.maxNodes {
 		l.dropped.Nodes++
+		parent.partial = true
 		return nil
 	}
 	l.nodes++
@@ -314,6 +321,9 @@ func (l *Learner) objKey(n *node, o *objState, key []byte, long bool) *node {
 	if c.seenAt != o.serial {
 		c.seenAt = o.serial
 		c.present++
+		if c.present > n.maxPresent {
+			n.maxPresent = c.present
+		}
 		o.seen++
 	}
 	return c
@@ -341,6 +351,14 @@ func (l *Learner) addProp(n *node, o *objState, key []byte, long bool) *node {
 	}
 	c := l.newNode(n, string(key))
 	if c == nil {
+		// MaxNodes reached. An object that keeps bringing new keys when
+		// no more can be kept may be a map whose values filled the
+		// nodes before it showed: a map frees them.
+		n.refused++
+		if l.sparseMap(n) {
+			l.toMap(n)
+			return l.mapKey(n, key)
+		}
 		return nil
 	}
 	if n.props == nil {
@@ -383,14 +401,27 @@ func (l *Learner) objEnd(n *node, o *objState) {
 	l.checkMap(n, o.added)
 }
 
-// checkMap turns n into a map when its keys say so: two or more keys, at
-// least three quarters of which look like data (all of them for two or
-// three keys); or, from MapMinKeys keys on, values of one type
-// under keys that mostly look like data or are each present in less than
-// half of the objects.
+// checkMap turns n into a map when its keys say so (it runs after every
+// object, and after a merge):
+//
+//   - data keys: two or more keys, at least three quarters of which look
+//     like data (all of them for two or three keys), checked when a key
+//     was added;
+//   - sparse keys: MapSparseKeys keys or more over at least
+//     mapSparseMinObjects objects, none present in more than half of them
+//     and each present in at most a quarter of them on average, values of
+//     one type (see sparseMap);
+//   - many keys: from MapMinKeys keys on, values of one type under keys
+//     that mostly look like data or are each present in less than half of
+//     the objects, checked when a key was added or the object count
+//     reaches a power of two.
 func (l *Learner) checkMap(n *node, added bool) {
 	k := len(n.order)
 	if added && k >= 2 && n.dataKeys*4 >= k*3 {
+		l.toMap(n)
+		return
+	}
+	if l.sparseMap(n) {
 		l.toMap(n)
 		return
 	}
@@ -404,11 +435,51 @@ func (l *Learner) checkMap(n *node, added bool) {
 	}
 }
 
+// mapSparseMinObjects is how many objects the sparse-keys rule needs at
+// least. With fewer, a quarter of the objects is less than one: the keys
+// of three objects can all be distinct without any being rare.
+const mapSparseMinObjects = 4
+
+// sparseMap reports whether object n is a map whose keys are words chosen
+// by the data (index names, user-defined labels: "articles_2015",
+// "blue_cars") rather than property names: many distinct keys, each in a
+// small share of the objects, with values of one type.
+//
+// A record has a stable core: required fields and the usual optional ones
+// (present in 70–95% of the objects) put its most frequent key in far more
+// than half of the objects, whatever rare fields it also has. A map's keys
+// come from a large vocabulary and each object names a few, so no key is
+// in more than half of the objects and the average key is in few of them.
+// Both bounds are needed: the maximum alone lets records made of several
+// variants through (three disjoint field sets, each in a third of the
+// objects, average a third), and the average alone a record with a
+// stable core among many rare fields. Half and a quarter leave room for
+// the noise of small samples (a map of 8 objects whose most common key is
+// in 3 of them) while a core field in 70% of the objects stays far off.
+//
+// The condition depends only on counts that a merge adds up, so one
+// learner and the merge of two learners of the same objects decide alike;
+// it is checked after every object, so the order of the objects decides
+// at most when, not whether, a clearly sparse object becomes a map. It
+// costs O(1) for objects with a frequent key (records).
+//
+// Keys that MaxNodes kept out (refused) count as distinct keys present
+// once: a map whose values are large can fill MaxNodes before its fourth
+// object, and the keys it keeps bringing are then the evidence.
+func (l *Learner) sparseMap(n *node) bool {
+	k := int64(len(n.order)) + n.refused
+	return k >= int64(l.lim.mapSparseKeys) && n.nObj >= mapSparseMinObjects &&
+		n.maxPresent*2 <= n.nObj && (n.presentSum+n.refused)*4 <= k*n.nObj && homogeneous(n)
+}
+
 // homogeneous reports whether all properties of n hold values of one type
-// (null ignored; integer and number count as one).
+// (null ignored; integer and number count as one). Values that were all
+// null join into one schema too (a nullable one): they are of one type as
+// long as some value was seen.
 func homogeneous(n *node) bool {
-	var want kind
-	for i, c := range n.order {
+	var want, seen kind
+	for _, c := range n.order {
+		seen |= c.kinds
 		k := c.kinds &^ kNull
 		if k&kInt != 0 {
 			k = k&^kInt | kNum
@@ -416,45 +487,71 @@ func homogeneous(n *node) bool {
 		if k == 0 {
 			continue
 		}
-		if i > 0 && want != 0 && k != want {
+		if want != 0 && k != want {
 			return false
 		}
 		want = k
 	}
-	return want != 0
+	return seen != 0
 }
 
 // toMap turns object node n into a map: its properties are merged into one
 // value schema, and from then on every key's value is learned into it.
+// Values whose structure MaxNodes cut short (partial, somewhere in their
+// subtree) are left out when others are complete: their missing
+// properties would only make the value schema's properties optional.
 func (l *Learner) toMap(n *node) {
 	if n.isMap {
 		return
 	}
+	complete := 0
 	for _, c := range n.order {
-		l.nodes -= countNodes(c)
+		cnt, partial := subtree(c)
+		l.nodes -= cnt
+		if !partial {
+			complete++
+		}
 	}
 	v := &node{key: "*", field: n.field, nameSens: n.nameSens, text: n.text}
 	l.nodes++
 	for _, c := range n.order {
+		if complete > 0 {
+			if _, partial := subtree(c); partial {
+				continue
+			}
+		}
 		l.mergeNode(v, c)
 	}
 	n.isMap, n.mapVal = true, v
-	n.props, n.order, n.dataKeys, n.presentSum, n.cursor = nil, nil, 0, 0, 0
+	n.props, n.order, n.dataKeys, n.cursor = nil, nil, 0, 0
+	n.presentSum, n.maxPresent, n.refused = 0, 0, 0
+	// The keys MaxNodes refused are no loss to a map: it keeps no keys.
+	n.partial = false
 	l.changed()
 }
 
 func countNodes(n *node) int {
-	c := 1
+	c, _ := subtree(n)
+	return c
+}
+
+// subtree returns the number of nodes of n's subtree, n included, and
+// whether any of them is partial.
+func subtree(n *node) (count int, partial bool) {
+	count, partial = 1, n.partial
 	for _, p := range n.order {
-		c += countNodes(p)
+		c, pp := subtree(p)
+		count, partial = count+c, partial || pp
 	}
 	if n.mapVal != nil {
-		c += countNodes(n.mapVal)
+		c, pp := subtree(n.mapVal)
+		count, partial = count+c, partial || pp
 	}
 	if n.items != nil {
-		c += countNodes(n.items)
+		c, pp := subtree(n.items)
+		count, partial = count+c, partial || pp
 	}
-	return c
+	return count, partial
 }
 
 func (l *Learner) array(n *node, b []byte, i, depth int) int {

@@ -48,6 +48,7 @@ func (l *Learner) mergeNode(d, s *node) {
 		d.text = true
 		l.changed()
 	}
+	d.partial = d.partial || s.partial
 	if s.wide && !d.wide {
 		d.wide = true
 		l.changed()
@@ -143,6 +144,7 @@ func (l *Learner) mergeObject(d, s *node) {
 					continue
 				}
 				if dc = l.newNode(d, c.key); dc == nil {
+					d.refused += c.present // as ObserveJSON counts them
 					continue
 				}
 				if d.props == nil {
@@ -165,7 +167,10 @@ func (l *Learner) mergeObject(d, s *node) {
 		return
 	}
 	d.presentSum += s.presentSum
+	d.refused += s.refused
+	d.maxPresent = 0
 	for _, c := range d.order {
+		d.maxPresent = max(d.maxPresent, c.present)
 		if opt := c.present < d.nObj; opt != c.optional {
 			c.optional = opt
 			l.changed()
