@@ -18,7 +18,7 @@ type Config struct {
 	// zero values). Literal turns templating off.
 	Templates pathtmpl.Config
 	// Schema bounds schema learning (schema.Config documents its zero
-	// values).
+	// values, except StableAfter: 0 means DefaultStableAfter here).
 	Schema schema.Config
 	// MaxEndpoints caps the endpoints one worker tracks (0: 10000). A call
 	// of a new endpoint past the cap is counted (Inventory.Merged,
@@ -48,6 +48,14 @@ const (
 	DefaultSampleEvery  = 64
 	DefaultMaxParams    = 64
 	DefaultMaxResponses = 32
+	// DefaultStableAfter is the number of samples without a change after
+	// which an endpoint's schema counts as stable and its sampling drops to
+	// one call in SampleEvery. Every endpoint of every worker pays this
+	// many parsed calls at least, so it is kept small; a change (a
+	// property, type or format not seen before) makes the schema unstable
+	// again, and a response of a new status or content type is always
+	// parsed.
+	DefaultStableAfter = 24
 	// DefaultMaxSchemaBytes is MaxSchemaBytes' zero value.
 	DefaultMaxSchemaBytes = 64 << 20
 )
@@ -65,6 +73,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxSchemaBytes == 0 {
 		c.MaxSchemaBytes = DefaultMaxSchemaBytes
+	}
+	if c.Schema.StableAfter == 0 {
+		c.Schema.StableAfter = DefaultStableAfter
 	}
 	if c.MaxEndpoints == 0 {
 		c.MaxEndpoints = DefaultMaxEndpoints

@@ -28,6 +28,7 @@ type endpoint struct {
 	calls       int64
 	responded   int64 // calls with a response
 	clients     *hyperloglog.Sketch
+	lastClient  uint64 // hash of the last client inserted into clients
 	first, last time.Time
 	status      []StatusCount // unsorted, small
 	latency     *ddsketch.DDSketch
@@ -35,7 +36,8 @@ type endpoint struct {
 	respSize    Sizes
 	auth        []credCount // few per endpoint: a slice beats a map
 
-	samples   int64 // calls whose parameters and bodies were parsed
+	samples   int64   // calls whose parameters and bodies were parsed
+	lastResp  respKey // the last response kind known to be in responses
 	stable    bool
 	params    map[paramKey]*paramState
 	reqBodies map[string]*bodyState // by media type ("" when none was given)
@@ -126,7 +128,12 @@ func (ep *endpoint) count(t *reassembly.Transaction) {
 			ep.last = ts
 		}
 	}
-	ep.clients.InsertHash(addrHash(t.Client.Addr()))
+	// Keep-alive clients call the same endpoint again and again: the
+	// sketch needs each client once.
+	if h := addrHash(t.Client.Addr()); h != ep.lastClient {
+		ep.clients.InsertHash(h)
+		ep.lastClient = h
+	}
 	ep.addStatus(t.Status, 1)
 	if d := t.Duration(); d > 0 && t.Status != 0 {
 		_ = ep.latency.Add(float64(d) / float64(time.Millisecond))

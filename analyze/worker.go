@@ -146,14 +146,14 @@ func (w *Worker) observeEndpoint(ep *endpoint, t *reassembly.Transaction) {
 			w.st.BadBodies++
 		}
 	}
-	if ep.samples%8 == 0 {
+	if ep.samples%4 == 0 {
 		ep.stable = ep.allStable()
 	}
 }
 
 // warmupSamples is how many calls of an endpoint are all sampled before the
 // sampling period starts to grow.
-const warmupSamples = 32
+const warmupSamples = 16
 
 // sample says whether t's parameters and bodies are parsed. A response of
 // a kind the endpoint has not seen yet always is. Otherwise the endpoint's
@@ -162,10 +162,11 @@ const warmupSamples = 32
 // in SampleEvery once they are stable. The calls are picked by a hash of
 // the call, not by arrival order.
 func (w *Worker) sample(ep *endpoint, t *reassembly.Transaction, respType string) bool {
-	if t.Status != 0 {
-		if _, ok := ep.responses[respKey{t.Status, respType}]; !ok {
+	if rk := (respKey{t.Status, respType}); t.Status != 0 && rk != ep.lastResp {
+		if _, ok := ep.responses[rk]; !ok {
 			return true
 		}
+		ep.lastResp = rk
 	}
 	n := uint64(w.a.cfg.SampleEvery)
 	if !ep.stable {

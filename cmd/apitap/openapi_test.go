@@ -231,3 +231,40 @@ func TestConfigFileTemplates(t *testing.T) {
 		t.Errorf("pinned template not applied:\n%s", out)
 	}
 }
+
+// TestOpenAPIPerHost writes one document per host: the demo capture has one
+// host, so one file named after it, equal to the single document's paths.
+func TestOpenAPIPerHost(t *testing.T) {
+	dir := t.TempDir()
+	perHost := filepath.Join(dir, "hosts")
+	single := filepath.Join(dir, "all.yaml")
+	analyzeDemo(t, "--openapi-per-host", perHost, "--openapi", single, "--table=false")
+	entries, err := os.ReadDir(perHost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || !strings.HasPrefix(entries[0].Name(), "127.0.0.1") || !strings.HasSuffix(entries[0].Name(), ".yaml") {
+		t.Fatalf("per-host files: %v", entries)
+	}
+	host, err := os.ReadFile(filepath.Join(perHost, entries[0].Name()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := os.ReadFile(single)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := func(doc string) []string {
+		var out []string
+		for _, l := range strings.Split(doc, "\n") {
+			if strings.HasPrefix(l, "  /") {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	if got, want := paths(string(host)), paths(string(all)); len(got) == 0 || strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("per-host paths %v, want %v", got, want)
+	}
+	redocly.Lint(t, filepath.Join(perHost, entries[0].Name()))
+}

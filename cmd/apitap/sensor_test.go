@@ -89,7 +89,8 @@ func TestSensorMirror(t *testing.T) {
 			}
 
 			out := filepath.Join(t.TempDir(), "tx.jsonl")
-			args := append([]string{"sensor", "-i", m.SensorLink, "-t", out}, tt.args(server.Port())...)
+			inv := filepath.Join(t.TempDir(), "inventory.json")
+			args := append([]string{"sensor", "-i", m.SensorLink, "-t", out, "--inventory", inv}, tt.args(server.Port())...)
 			s := startSensor(t, m.Sensor, args...)
 			start := time.Now()
 
@@ -123,6 +124,7 @@ func TestSensorMirror(t *testing.T) {
 			got := readSensorTransactions(t, data)
 			compareWithTruth(t, got, truth, start, time.Now())
 			checkSummary(t, stderr, len(truth))
+			checkSensorInventory(t, inv, len(truth))
 			if m := summaryPacketsRE.FindStringSubmatch(stderr); tt.filtered && (m == nil || m[1] != "0") {
 				t.Errorf("summary: %q; the filter should let nothing but TCP through", m)
 			}
@@ -613,5 +615,30 @@ func checkSummary(t *testing.T, stderr string, n int) {
 		if strings.Contains(stderr, lvl) {
 			t.Errorf("the sensor logged %s:\n%s", lvl, stderr)
 		}
+	}
+}
+
+// checkSensorInventory reads the inventory the sensor wrote when it
+// stopped: every transaction is in it, attributed to an endpoint.
+func checkSensorInventory(t *testing.T, path string, transactions int) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("the sensor wrote no inventory: %v", err)
+	}
+	var inv struct {
+		Transactions, Unattributed int
+		Endpoints                  []struct{ Calls int }
+	}
+	if err := json.Unmarshal(b, &inv); err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	for _, e := range inv.Endpoints {
+		calls += e.Calls
+	}
+	if inv.Transactions != transactions || calls+inv.Unattributed != transactions || len(inv.Endpoints) == 0 {
+		t.Errorf("inventory: %d transactions, %d in %d endpoints, %d unattributed; want %d transactions",
+			inv.Transactions, calls, len(inv.Endpoints), inv.Unattributed, transactions)
 	}
 }
