@@ -26,7 +26,7 @@ type Config struct {
 	MaxEndpoints int
 	// SampleEvery is the sampling period once an endpoint's schemas are
 	// stable: one call in SampleEvery (chosen by a hash of the call, not by
-	// arrival order) still has its parameters and bodies parsed (0: 64;
+	// arrival order) still has its parameters and bodies parsed (0: 128;
 	// 1: every call).
 	SampleEvery int
 	// MaxParams caps the query and header parameters tracked per endpoint
@@ -45,7 +45,7 @@ type Config struct {
 // Defaults of Config's zero values.
 const (
 	DefaultMaxEndpoints = 10000
-	DefaultSampleEvery  = 64
+	DefaultSampleEvery  = 128
 	DefaultMaxParams    = 64
 	DefaultMaxResponses = 32
 	// DefaultStableAfter is the number of samples without a change after
@@ -55,7 +55,7 @@ const (
 	// property, type or format not seen before) makes the schema unstable
 	// again, and a response of a new status or content type is always
 	// parsed.
-	DefaultStableAfter = 24
+	DefaultStableAfter = 16
 	// DefaultMaxSchemaBytes is MaxSchemaBytes' zero value.
 	DefaultMaxSchemaBytes = 64 << 20
 )
