@@ -60,7 +60,7 @@ func (tr *tree) copyInto(d, s *node, work *[]*node) {
 		switch {
 		case s.end.tail:
 		case s.end.origin == Learned:
-			tr.learned++
+			tr.addLearned(1)
 		default:
 			tr.pinned++
 		}

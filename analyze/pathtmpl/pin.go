@@ -220,7 +220,7 @@ func (tr *tree) pin(p pinned) {
 	}
 	if n.end != nil {
 		if n.end.origin == Learned {
-			tr.learned--
+			tr.addLearned(-1)
 		} else {
 			tr.pinned--
 		}

@@ -37,6 +37,11 @@ type Config struct {
 	// MaxDepth caps the segments of a path that are templated (0: 32);
 	// the rest of a deeper path is folded into a tail template.
 	MaxDepth int
+	// MaxTotalTemplates caps the templates learned over all hosts (0:
+	// 50000), so that a flood of random Host headers, each with its own
+	// MaxTemplates, cannot grow memory without bound: past it new paths of
+	// every host fold into tail templates as past MaxTemplates.
+	MaxTotalTemplates int
 }
 
 // Origin says where a template came from.
@@ -113,6 +118,9 @@ type Templater struct {
 	global   []pinned // Pin("", …) templates, applied to every host
 
 	learning, promoted, structural, merged, folded, overflowed, paths atomic.Int64
+	// learnedTotal counts the learned templates of every tree
+	// (MaxTotalTemplates).
+	learnedTotal atomic.Int64
 }
 
 type pinned struct {
@@ -123,7 +131,7 @@ type pinned struct {
 
 // New returns a Templater.
 func New(cfg Config) (*Templater, error) {
-	if cfg.MaxTemplates < 0 || cfg.MinValues < 0 || cfg.MaxHosts < 0 || cfg.MaxDepth < 0 {
+	if cfg.MaxTemplates < 0 || cfg.MinValues < 0 || cfg.MaxHosts < 0 || cfg.MaxDepth < 0 || cfg.MaxTotalTemplates < 0 {
 		return nil, errors.New("pathtmpl: negative limit in config")
 	}
 	if cfg.MaxTemplates == 0 {
@@ -140,6 +148,9 @@ func New(cfg Config) (*Templater, error) {
 	}
 	if cfg.MaxDepth == 0 {
 		cfg.MaxDepth = 32
+	}
+	if cfg.MaxTotalTemplates == 0 {
+		cfg.MaxTotalTemplates = 50000
 	}
 	t := &Templater{cfg: cfg}
 	t.hosts.Store(&map[string]*tree{})

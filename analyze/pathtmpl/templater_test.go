@@ -800,3 +800,25 @@ func TestObserveLazy(t *testing.T) {
 		t.Errorf("shapes asked while learning: %d of %d calls", asked, 3*len(words))
 	}
 }
+
+// TestMaxTotalTemplates: a flood of hosts, each under its own MaxTemplates,
+// stops at the total cap; further paths fold into tail templates.
+func TestMaxTotalTemplates(t *testing.T) {
+	tp := newT(t, Config{MaxTotalTemplates: 300, MaxTemplates: 50, Literal: true})
+	for h := range 100 {
+		host := fmt.Sprintf("h%d.example", h)
+		for i := range 20 {
+			tp.Observe(host, fmt.Sprintf("/static/page-%c%c-%d", 'a'+h%26, 'a'+i%26, i), 0, nil)
+		}
+	}
+	st := tp.Stats()
+	if st.Templates > 300+100 { // at most one tail per host past the cap
+		t.Errorf("%d templates learned, cap 300", st.Templates)
+	}
+	if st.Folded == 0 {
+		t.Errorf("nothing folded: %+v", st)
+	}
+	if _, err := New(Config{MaxTotalTemplates: -1}); err == nil {
+		t.Error("a negative MaxTotalTemplates was accepted")
+	}
+}

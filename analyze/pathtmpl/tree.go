@@ -309,6 +309,19 @@ func (tr *tree) match(path string, shape uint64, lazy bool, params []PathParam, 
 	return Match{Template: e.template, Origin: e.origin}, params, true
 }
 
+// full reports whether the tree may learn no more templates: its host's
+// MaxTemplates or the Templater's MaxTotalTemplates is reached.
+func (tr *tree) full() bool {
+	return tr.learned >= tr.t.cfg.MaxTemplates || tr.t.learnedTotal.Load() >= int64(tr.t.cfg.MaxTotalTemplates)
+}
+
+// addLearned counts n learned templates more (or fewer) in the tree and in
+// the Templater's total.
+func (tr *tree) addLearned(n int) {
+	tr.learned += n
+	tr.t.learnedTotal.Add(int64(n))
+}
+
 // learn teaches the tree path (with its shape) and returns its match.
 func (tr *tree) learn(path string, shape uint64, params []PathParam) (Match, []PathParam) {
 	base := len(params)
@@ -345,7 +358,7 @@ func (tr *tree) learnPath(path string, shape uint64) {
 			if n.tail != nil {
 				return
 			}
-			if tr.learned >= cfg.MaxTemplates {
+			if tr.full() {
 				tr.ensureTail(n)
 				return
 			}
@@ -370,12 +383,12 @@ func (tr *tree) learnPath(path string, shape uint64) {
 		if n.tail != nil {
 			return
 		}
-		if tr.learned >= cfg.MaxTemplates {
+		if tr.full() {
 			tr.ensureTail(n)
 			return
 		}
 		n.end = &end{origin: Learned}
-		tr.learned++
+		tr.addLearned(1)
 		tr.setTemplate(n)
 	}
 	if shape != 0 && n.cand != nil && n.cand.add(shape) {
@@ -690,7 +703,7 @@ func (tr *tree) mergeInto(dst, src *node, work *[]*node) {
 			dst.end = src.end
 		} else {
 			if src.end.origin == Learned {
-				tr.learned--
+				tr.addLearned(-1)
 			} else {
 				tr.pinned--
 			}

@@ -47,10 +47,13 @@ import (
 //	                         httpMessagesPerWorker messages at
 //	                         --max-body-bytes while they arrive (derived
 //	                         --max-body-bytes shrinks, never below 64 KiB)
-//	analysis         ≤ D/8   the analyze stage (with --analyze): half for
+//	analysis         ≤ D/8   the analyze stage (with --analyze): 3/8 for
 //	                         --max-endpoints per worker at
-//	                         analyze.EndpointBytes each, half for the
-//	                         worker's schema learners (MaxSchemaBytes)
+//	                         analyze.EndpointBytes each, 3/8 for the
+//	                         worker's schema learners (MaxSchemaBytes),
+//	                         1/4 for its path templates over all hosts
+//	                         (pathtmpl MaxTotalTemplates, templateBytes
+//	                         each)
 //	connections      3/4 of the rest: --max-connections per worker, at
 //	                 connBytes each (a connection with its HTTP parser and
 //	                 a small request waiting for its response)
@@ -125,6 +128,13 @@ const (
 	// the budget.
 	minEndpointsPerWorker   = 64
 	minSchemaBytesPerWorker = 1 << 20
+	minTemplatesPerWorker   = 1000
+	// defaultMaxTotalTemplates is pathtmpl's own default.
+	defaultMaxTotalTemplates = 50000
+	// templateBytes is charged per learned path template (pathtmpl
+	// measures about 250 B for a template with its evidence; deep paths
+	// hold a node per segment).
+	templateBytes = 512
 )
 
 // memoryEnv is what the budget needs to know besides the settings: the
@@ -275,15 +285,20 @@ func planMemory(limit int64, cfg *pipelineConfig, env memoryEnv) (memoryPlan, er
 		if eps != 0 {
 			explicit = append(explicit, fmt.Sprintf("--max-endpoints %d (%s)", eps, formatSize(workers*eps*analyze.EndpointBytes)))
 		} else {
-			eps = min(analyze.DefaultMaxEndpoints, max(share/2/analyze.EndpointBytes, minEndpointsPerWorker))
+			eps = min(analyze.DefaultMaxEndpoints, max(share*3/8/analyze.EndpointBytes, minEndpointsPerWorker))
 			a.MaxEndpoints = int(eps)
 		}
 		if schemaBytes == 0 {
-			schemaBytes = min(analyze.DefaultMaxSchemaBytes, max(share/2, minSchemaBytesPerWorker))
+			schemaBytes = min(analyze.DefaultMaxSchemaBytes, max(share*3/8, minSchemaBytesPerWorker))
 			a.MaxSchemaBytes = schemaBytes
 		}
-		add("analysis", fmt.Sprintf("--max-endpoints %d and %s of schemas per worker", eps, formatSize(schemaBytes)),
-			workers*(eps*analyze.EndpointBytes+schemaBytes))
+		templates := int64(a.Templates.MaxTotalTemplates)
+		if templates == 0 {
+			templates = min(defaultMaxTotalTemplates, max(share/4/templateBytes, minTemplatesPerWorker))
+			a.Templates.MaxTotalTemplates = int(templates)
+		}
+		add("analysis", fmt.Sprintf("--max-endpoints %d, %d path templates and %s of schemas per worker", eps, templates, formatSize(schemaBytes)),
+			workers*(eps*analyze.EndpointBytes+templates*templateBytes+schemaBytes))
 	}
 
 	// Connections and out-of-order bytes share the rest.
