@@ -71,7 +71,7 @@ func loadData(data []byte, path string) (*openapi3.T, error) {
 		}
 		var doc2 openapi2.T
 		if err := json.Unmarshal(js, &doc2); err != nil {
-			return nil, fmt.Errorf("Swagger 2.0: %w", err)
+			return nil, fmt.Errorf("swagger 2.0: %w", err)
 		}
 		doc, err = openapi2conv.ToV3WithLoader(&doc2, loader, location)
 		if err != nil {

@@ -151,16 +151,6 @@ func containsString(xs []string, s string) bool {
 	return false
 }
 
-// normalizeTemplate replaces every "{name}" in a path template with "{}",
-// leaving a malformed template as it is (it then matches only itself).
-func normalizeTemplate(s string) string {
-	t, err := parseTemplate(s)
-	if err != nil {
-		return s
-	}
-	return t.normalized()
-}
-
 // operationIDBase is the camel-case operation id of method on a template:
 // "GET /users/{userId}" → "getUsersUserId", "GET /" → "getRoot".
 func operationIDBase(method, tmpl string) string {

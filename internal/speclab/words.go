@@ -65,8 +65,6 @@ var languages = []string{"en", "fr", "de", "es", "it", "ja", "pt", "nl"}
 
 var locales = []string{"en-US", "en-GB", "fr-FR", "de-DE", "es-ES", "ja-JP", "pt-BR", "nl-NL"}
 
-var jobTitles = []string{"CEO", "CTO", "Engineer", "Sales Manager", "Account Executive", "Designer", "Product Manager", "Support Lead", "Analyst", "Recruiter"}
-
 var colors = []string{"red", "green", "blue", "orange", "purple", "black", "white", "teal", "yellow", "gray"}
 
 var sentences = []string{
