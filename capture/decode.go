@@ -130,6 +130,11 @@ type Decoder struct {
 	cut      bool     // a length field claimed more bytes than were captured
 	src, dst [16]byte // addresses of the innermost IP header so far (IPv4-mapped)
 
+	// reassembled reports that the packet just decoded came from a datagram
+	// that fragment reassembly completed: its payload is in the decoder's
+	// buffer, valid until the next Decode, not in the frame.
+	reassembled bool
+
 	ctr decoderCounters
 }
 
@@ -195,6 +200,7 @@ func (d *Decoder) Decode(f *Frame, p *Packet) bool {
 	d.ts = f.Timestamp
 	d.depth = 0
 	d.cut = false
+	d.reassembled = false
 	b := f.Data
 
 	var r result
@@ -691,6 +697,7 @@ func (d *Decoder) ipv4Fragment(b []byte, ihl int, ff uint16, cut bool, p *Packet
 	if !ok {
 		return resFragment
 	}
+	d.reassembled = true
 	if !d.nest() {
 		return resTooDeep
 	}
@@ -760,6 +767,7 @@ func (d *Decoder) ipv6Next(nh uint8, b []byte, cut bool, p *Packet) result {
 			if !ok {
 				return resFragment
 			}
+			d.reassembled = true
 			if !d.nest() {
 				return resTooDeep
 			}

@@ -37,8 +37,10 @@ type EngineConfig struct {
 	// to a worker (with more than one worker or source). 0 means 256.
 	BatchSize int
 
-	// BatchBytes is the payload capacity of a batch; a batch is handed on
-	// early when the next payload does not fit. 0 means 256 KiB.
+	// BatchBytes bounds the payload memory of a batch: the payloads it
+	// copies plus the read blocks it retains instead of copying (a capture
+	// file's packets stay in the file's 64 KiB read blocks). A batch is
+	// handed on early when the next packet would exceed it. 0 means 256 KiB.
 	BatchBytes int
 
 	// QueueBatches is the number of batches that may wait for each worker.
@@ -96,8 +98,11 @@ type EngineStats struct {
 //
 // With one worker and one source the reader calls the Handler inline, with
 // no copy and no channel. Otherwise each worker runs in its own goroutine
-// and receives batches: packet headers with their payloads copied into the
-// batch's arena. Batches are pooled, so the steady state allocates nothing.
+// and receives batches of packet headers. The payloads of a capture file's
+// packets stay where the file was read into (the batch retains the read
+// block until the worker is done with it); other payloads (live capture, IP
+// fragments reassembled by the decoder) are copied into the batch's arena.
+// Batches and read blocks are pooled, so the steady state allocates nothing.
 //
 // Run may be called once. Stats may be called from any goroutine at any
 // time.
@@ -406,6 +411,7 @@ type reader struct {
 	ended       bool // the source reached io.EOF or failed (not cancelled)
 
 	// Batch mode.
+	blocks  blockSource // src, when its frames' memory can be retained
 	queues  []chan *batch
 	free    []chan *batch
 	pending []*batch // the batch being filled for each worker
@@ -419,8 +425,17 @@ func newReader(e *Engine, src Source, done <-chan struct{}, inline bool) *reader
 	r := &reader{e: e, src: src, dec: NewDecoder(e.cfg.Decoder), done: done, inline: inline}
 	if !inline {
 		r.pending = make([]*batch, e.cfg.Workers)
+		r.blocks, _ = src.(blockSource)
 	}
 	return r
+}
+
+// blockSource is a Source whose frames live in read blocks that a batch can
+// retain (FileSource): a batch then keeps the block instead of copying the
+// payload. frameBlock returns the block of the frame the last ReadFrame
+// returned.
+type blockSource interface {
+	frameBlock() *block
 }
 
 func (r *reader) run() {
@@ -549,12 +564,18 @@ func (r *reader) publish() {
 	r.statMu.Unlock()
 }
 
-// enqueue copies r.pkt into the batch of its worker. It returns false when
-// the reader should stop (cancelled while waiting for room).
+// enqueue adds r.pkt to the batch of its worker: its payload stays where it
+// is when the source's read block can be retained, and is copied into the
+// batch otherwise. It returns false when the reader should stop (cancelled
+// while waiting for room).
 func (r *reader) enqueue() bool {
 	w := int(r.pkt.Flow.Hash() % uint64(len(r.pending)))
+	var blk *block
+	if r.blocks != nil && !r.dec.reassembled {
+		blk = r.blocks.frameBlock()
+	}
 	b := r.pending[w]
-	if b != nil && !b.fits(len(r.pkt.Payload)) {
+	if b != nil && !b.fits(len(r.pkt.Payload), blk) {
 		if !r.send(w, r.e.cfg.Block) {
 			return false
 		}
@@ -563,7 +584,7 @@ func (r *reader) enqueue() bool {
 	if b == nil {
 		b = r.getBatch(w)
 	}
-	b.add(&r.pkt)
+	b.add(&r.pkt, blk)
 	if b.n == len(b.pkts) {
 		return r.send(w, r.e.cfg.Block)
 	}
@@ -607,37 +628,82 @@ func (r *reader) send(w int, block bool) bool {
 	return true
 }
 
-// batch carries packets to a worker. Payloads are copied into arena; the
-// packets' Payload slices point into it.
+// batch carries packets to a worker. A packet's payload either stays in the
+// source's read block, which the batch retains until the worker is done, or
+// is copied into the batch's arena. The payload memory a batch holds, its
+// retained blocks plus what it copied, stays within limit (BatchBytes),
+// except that an empty batch takes any one packet.
 type batch struct {
-	pkts  []Packet
-	n     int
-	arena []byte
-	used  int
+	pkts   []Packet
+	n      int
+	arena  []byte   // allocated by the first copy
+	used   int      // bytes of arena in use
+	blocks []*block // retained, in the order first used
+	bytes  int      // the payload memory held: used plus the blocks' sizes
+	limit  int
 }
 
 func newBatch(size, bytes int) *batch {
-	return &batch{pkts: make([]Packet, size), arena: make([]byte, bytes)}
+	return &batch{pkts: make([]Packet, size), limit: bytes}
 }
 
-// fits reports whether a packet with a payload of n bytes can be added.
-func (b *batch) fits(n int) bool { return b.n < len(b.pkts) && b.used+n <= len(b.arena) }
-
-// add appends a copy of p. An empty batch accepts any payload: when it is
-// larger than the arena, the arena grows (and stays grown).
-func (b *batch) add(p *Packet) {
-	n := len(p.Payload)
-	if b.used+n > len(b.arena) {
-		b.arena = make([]byte, n)
+// fits reports whether a packet with a payload of n bytes, in blk (nil:
+// to be copied), can be added.
+func (b *batch) fits(n int, blk *block) bool {
+	switch {
+	case b.n == len(b.pkts):
+		return false
+	case blk == nil:
+		return b.bytes+n <= b.limit
+	case b.holds(blk):
+		return true
 	}
+	return b.bytes+len(blk.buf) <= b.limit
+}
+
+// holds reports whether the batch retains blk.
+func (b *batch) holds(blk *block) bool {
+	for i := len(b.blocks) - 1; i >= 0; i-- {
+		if b.blocks[i] == blk {
+			return true
+		}
+	}
+	return false
+}
+
+// add appends p: its payload stays in blk, which the batch retains, or is
+// copied when blk is nil. The arena grows (and stays grown) for a payload
+// larger than it.
+func (b *batch) add(p *Packet, blk *block) {
 	q := &b.pkts[b.n]
 	*q = *p
+	b.n++
+	if blk != nil {
+		if !b.holds(blk) {
+			blk.retain()
+			b.blocks = append(b.blocks, blk)
+			b.bytes += len(blk.buf)
+		}
+		return
+	}
+	n := len(p.Payload)
+	if b.used+n > len(b.arena) {
+		b.arena = make([]byte, max(b.limit, n))
+		b.used = 0
+	}
 	q.Payload = b.arena[b.used : b.used+n : b.used+n]
 	copy(q.Payload, p.Payload)
 	b.used += n
-	b.n++
+	b.bytes += n
 }
 
+// reset empties the batch and releases its blocks. Call it once the
+// packets have been handled (or dropped).
 func (b *batch) reset() {
-	b.n, b.used = 0, 0
+	for i, blk := range b.blocks {
+		blk.release()
+		b.blocks[i] = nil
+	}
+	b.blocks = b.blocks[:0]
+	b.n, b.used, b.bytes = 0, 0, 0
 }

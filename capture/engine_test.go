@@ -496,3 +496,103 @@ func metricValue(m *dto.Metric) float64 {
 	}
 	return 0
 }
+
+// TestEngineZeroCopyFromFiles checks that with several workers the packets
+// of a capture file reach the workers without a copy (their batches retain
+// the file's read blocks instead), that the payloads stay intact while the
+// reader runs far ahead of a stalled worker, and that every block is
+// released in the end.
+func TestEngineZeroCopyFromFiles(t *testing.T) {
+	tr := makeTraffic(t, 20, 1000, 40000) // 20k frames, ~2 MB: dozens of read blocks
+	last := tr.frames[len(tr.frames)-1].TS
+	dir := t.TempDir()
+	for _, name := range []string{"plain.pcap", "compressed.pcap.gz"} {
+		t.Run(name, func(t *testing.T) {
+			b := pcapgoFile(t, true, LinkTypeEthernet, tr.frames)
+			if strings.HasSuffix(name, ".gz") {
+				b = gzipBytes(t, b)
+			}
+			src := mustOpen(t, []string{writeCapture(t, dir, name, b)}, FileConfig{})
+			rs, hs := newRecorders(t, 2)
+			// Worker 0 waits until the reader has filled its queue and moved
+			// on through many blocks with worker 1's packets.
+			rs[0].gate = make(chan struct{})
+			time.AfterFunc(100*time.Millisecond, func() { close(rs[0].gate) })
+			e, err := NewEngine(EngineConfig{Workers: 2, BatchSize: 16, QueueBatches: 64, Block: true}, hs, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.Run(context.Background(), src); err != nil {
+				t.Fatal(err)
+			}
+			checkDelivery(t, tr, rs, last)
+			for w, free := range e.readers[0].free {
+				for len(free) > 0 {
+					b := <-free
+					if b.arena != nil {
+						t.Errorf("worker %d: a batch copied payloads; file packets should stay in the read blocks", w)
+					}
+					if len(b.blocks) != 0 || b.bytes != 0 {
+						t.Errorf("worker %d: a handled batch still holds %d blocks (%d bytes)", w, len(b.blocks), b.bytes)
+					}
+				}
+			}
+			for _, f := range src.files {
+				if n := f.buf.cur.refs.Load(); n != 1 {
+					t.Errorf("the file's current block has %d holders after Run, want 1 (the file)", n)
+				}
+			}
+		})
+	}
+}
+
+// TestEngineCopiesReassembledPayloads checks that with several workers the
+// payload of a datagram that IP fragment reassembly completed, which lives
+// in the decoder's buffer and not in the file, is copied into the batch:
+// later reassemblies must not change what the worker gets.
+func TestEngineCopiesReassembledPayloads(t *testing.T) {
+	var frames []testFrame
+	var want []string
+	for i := range 8 {
+		pl := decBigPayload(3000, byte(i))
+		pkt := decTCPPacket(t, false, pl)
+		for _, f := range decFragment(t, pkt, false, uint32(100+i), decPiece{0, 1480}, decPiece{1480, 3020}) {
+			data := decEthFrame(f)
+			frames = append(frames, testFrame{TS: decTS.Add(time.Duration(len(frames)) * time.Millisecond), Data: data, Len: len(data), Link: LinkTypeEthernet})
+		}
+		want = append(want, string(pl))
+	}
+	path := writeCapture(t, t.TempDir(), "fragments.pcap", pcapgoFile(t, true, LinkTypeEthernet, frames))
+	src := mustOpen(t, []string{path}, FileConfig{})
+	rs, hs := newRecorders(t, 2)
+	for _, r := range rs { // both wait until the reader has reassembled every datagram
+		r.gate = make(chan struct{})
+	}
+	e, err := NewEngine(EngineConfig{Workers: 2, Block: true}, hs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- e.Run(context.Background(), src) }()
+	time.Sleep(50 * time.Millisecond)
+	for _, r := range rs {
+		close(r.gate)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rs {
+		for _, p := range r.pkts {
+			got = append(got, p.Payload)
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("workers got %d packets, want %d", len(got), len(want))
+	}
+	for i, g := range got {
+		if g != want[i] {
+			t.Errorf("packet %d: payload changed after it was queued (a reassembled payload must be copied)", i)
+		}
+	}
+}

@@ -82,6 +82,7 @@ type FileSource struct {
 
 	primed int // files whose first frame has been read
 	warn   func(error)
+	free   *blockList // the files' read blocks, once released
 
 	counters fileCounters
 	closed   atomic.Bool
@@ -109,7 +110,7 @@ func OpenFiles(paths []string, cfg FileConfig) (Source, error) {
 	if cfg.MaxFrameSize == 0 {
 		cfg.MaxFrameSize = DefaultMaxFrameSize
 	}
-	s := &FileSource{warn: cfg.Warn}
+	s := &FileSource{warn: cfg.Warn, free: newBlockList()}
 	var errs []error
 	stdin := false
 	for i, name := range paths {
@@ -120,7 +121,7 @@ func OpenFiles(paths []string, cfg FileConfig) (Source, error) {
 			}
 			stdin = true
 		}
-		r, err := openFile(name, i, &cfg, &s.counters)
+		r, err := openFile(name, i, &cfg, &s.counters, s.free)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -136,7 +137,7 @@ func OpenFiles(paths []string, cfg FileConfig) (Source, error) {
 }
 
 // openFile opens one input, detects gzip and reads the capture header.
-func openFile(name string, index int, cfg *FileConfig, counters *fileCounters) (*fileReader, error) {
+func openFile(name string, index int, cfg *FileConfig, counters *fileCounters, free *blockList) (*fileReader, error) {
 	r := &fileReader{name: name, index: index, size: -1, counters: counters, maxFrame: cfg.MaxFrameSize}
 	var in io.Reader
 	if name == StdinName {
@@ -210,7 +211,7 @@ func openFile(name string, index int, cfg *FileConfig, counters *fileCounters) (
 	}
 	// The largest record: a packet block of MaxFrameSize with generous
 	// room for options, or a section header.
-	r.buf = newRecordBuffer(data, max(512<<10, cfg.MaxFrameSize+2*ngBlockOverhead))
+	r.buf = newRecordBuffer(data, max(512<<10, cfg.MaxFrameSize+2*ngBlockOverhead), free)
 	if err := r.readHeader(leUint32(magic[:])); err != nil {
 		r.close()
 		return nil, err
@@ -283,6 +284,16 @@ func (s *FileSource) ReadFrame(f *Frame) error {
 		s.cur = top
 		return nil
 	}
+}
+
+// frameBlock returns the read block that holds the Data of the frame the
+// last ReadFrame returned (nil before the first frame). The Engine retains
+// it to keep that Data valid beyond the next ReadFrame.
+func (s *FileSource) frameBlock() *block {
+	if s.cur == nil {
+		return nil
+	}
+	return s.cur.buf.cur
 }
 
 // less orders files by the time of their next frame, then by position.

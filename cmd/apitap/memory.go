@@ -38,8 +38,11 @@ import (
 //
 //	capture batches  ≤ D/16  engine queue depth: each worker has up to
 //	                         depth+sources+2 batches of BatchBytes payload
+//	                         (copied, or capture-file read blocks retained)
 //	                         plus BatchSize packet headers (only with more
-//	                         than one worker or source)
+//	                         than one worker or source); a file source also
+//	                         keeps up to 2 MiB of released read blocks for
+//	                         reuse, which the headroom covers
 //	storage queue    ≤ D/16  queue depth, in batches of BatchSize
 //	                         transactions of about txBytes each
 //	IP fragments     ≤ D/32  fragment reassembly bytes, per source
