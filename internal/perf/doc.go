@@ -8,14 +8,19 @@
 // times faster than one (issue 2; the same ratios without analysis are
 // reported beside them, not judged); and analysis keeping at least 70 % of
 // the extraction throughput with two workers (issue 3; the same ratio
-// with one worker is reported, not judged).
+// with one worker is reported, not judged). Beside them it times a
+// reference for the worker ratio, the sharded reference: the capture cut
+// beforehand by flow into the two halves the two workers of apitap -w2 get
+// (ensureShards, with the engine's flow hash), and apitap -w1 on each half,
+// both processes at once: what the machine gives two CPUs at best for the
+// same work, with nothing shared and nothing handed between them.
 //
 // Run makes the capture with internal/synth (or reuses the one in its cache
 // directory when the size and seed match), builds apitap from this module
 // unless a binary is given, then runs the commands interleaved, reading the
 // capture before each run so that every command finds it in the page cache:
-// each round runs the four apitap commands, in an order that rotates by one
-// command from round to round, and, on rounds spread evenly over the run,
+// each round runs the four apitap commands and the sharded reference, in an
+// order that rotates by one command from round to round, and, on rounds spread evenly over the run,
 // tshark, last. Every apitap command runs with --table=false (no inventory
 // table; its standard output is discarded anyway). Every command writes its
 // output to a new file in the cache directory, on the same disk as the

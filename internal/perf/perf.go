@@ -124,12 +124,21 @@ func (c Config) normalize() (Config, error) {
 
 // The commands a run times: apitap as a user runs it (analysis on, the
 // default), apitap extracting transactions only (--analyze=false), each
-// with one and with two workers, and tshark.
+// with one and with two workers; the sharded reference; and tshark.
+//
+// The sharded reference measures what the machine gives two workers at
+// best: the capture cut beforehand into the two halves that the two
+// workers of apitap -w2 get (by the same flow hash), and two apitap -w1
+// processes, one per half, run at the same time, with nothing shared and
+// nothing handed between them. Its wall time runs from the start of both
+// to the exit of the last; its CPU time and peak RSS are the sums of the
+// two processes'.
 const (
 	CmdApitap1        = "apitap -w1"
 	CmdApitap2        = "apitap -w2"
 	CmdApitap1Extract = "apitap -w1 --analyze=false"
 	CmdApitap2Extract = "apitap -w2 --analyze=false"
+	CmdSharded        = "2 × apitap -w1 on shards"
 	CmdTshark         = "tshark"
 )
 
@@ -152,19 +161,27 @@ func apitapVariants() [4]apitapVariant {
 	}
 }
 
-// commandNames lists every command in the order of the reports.
-func commandNames() []string {
-	vs := apitapVariants()
-	names := make([]string, 0, len(vs)+1)
-	for _, v := range vs {
+// apitapNames lists the apitap commands every round runs: the variants,
+// then the sharded reference.
+func apitapNames() []string {
+	var names []string
+	for _, v := range apitapVariants() {
 		names = append(names, v.name)
 	}
-	return append(names, CmdTshark)
+	return append(names, CmdSharded)
+}
+
+// commandNames lists every command in the order of the reports.
+func commandNames() []string {
+	return append(apitapNames(), CmdTshark)
 }
 
 // analyzes reports whether the named command runs the analyze stage, so
 // that its transactions carry their endpoint.
 func analyzes(name string) bool {
+	if name == CmdSharded {
+		return true
+	}
 	for _, v := range apitapVariants() {
 		if v.name == name {
 			return v.analyze
@@ -204,10 +221,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		MinTsharkRatio: cfg.MinTsharkRatio, MinWorkerRatio: cfg.MinWorkerRatio, MinAnalysisRatio: cfg.MinAnalysisRatio}
 	res.Env = environment(ctx, apitap, tshark)
 
+	shardPaths, err := ensureShards(cfg, capInfo)
+	if err != nil {
+		return nil, err
+	}
 	cmds := map[string]command{CmdTshark: tsharkCommand(tshark, capInfo.Path, filepath.Join(outDir, "tshark.tsv"))}
 	for _, v := range apitapVariants() {
 		cmds[v.name] = apitapCommand(apitap, capInfo.Path, filepath.Join(outDir, v.out), v.workers, v.analyze)
 	}
+	cmds[CmdSharded] = shardedCommand(apitap, shardPaths, outDir)
 	for _, name := range commandNames() {
 		res.Commands = append(res.Commands, CommandLine{Name: name, Line: cmds[name].line()})
 	}
@@ -218,8 +240,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			// it again before each run, since the kernel may have
 			// reclaimed pages of it meanwhile (proactive reclaim such
 			// as DAMON's pages out what was not touched for a while).
-			if err := readAll(capInfo.Path); err != nil {
-				return nil, err
+			for _, in := range cmds[name].inputs {
+				if err := readAll(in); err != nil {
+					return nil, err
+				}
 			}
 			r, err := cmds[name].run(ctx)
 			if err != nil {
@@ -239,17 +263,17 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	return res, nil
 }
 
-// schedule returns the commands of each round: the four apitap commands
-// in an order that rotates by one from round to round (round i starts
-// with the i-th of apitapVariants, modulo four), and tshark on tsharkRuns
+// schedule returns the commands of each round: the apitap commands in an
+// order that rotates by one from round to round (round i starts with the
+// i-th of apitapNames, modulo their number), and tshark on tsharkRuns
 // rounds spread evenly, last.
 func schedule(rounds, tsharkRuns int) [][]string {
 	out := make([][]string, rounds)
-	vs := apitapVariants()
+	names := apitapNames()
 	for i := range out {
-		out[i] = make([]string, 0, len(vs)+1)
-		for k := range vs {
-			out[i] = append(out[i], vs[(i+k)%len(vs)].name)
+		out[i] = make([]string, 0, len(names)+1)
+		for k := range names {
+			out[i] = append(out[i], names[(i+k)%len(names)])
 		}
 	}
 	for j := range tsharkRuns {
@@ -336,13 +360,16 @@ func readAll(path string) error {
 	return nil
 }
 
-// command is one timed command line; its standard output goes to stdout
-// when that is set, its output file is out.
+// command is one timed command: one process, or several started together
+// (the sharded reference). Process i runs argvs[i] and writes outs[i]
+// (its standard output when stdout is set); inputs are the files it
+// reads, brought into the page cache before each run.
 type command struct {
 	name   string
-	argv   []string
-	out    string
-	stdout bool // the output file is the command's standard output
+	argvs  [][]string
+	outs   []string
+	inputs []string
+	stdout bool // each output file is the process's standard output
 }
 
 // apitapCommand is `apitap analyze` writing its transactions to out, with
@@ -351,73 +378,119 @@ type command struct {
 // discarded.
 func apitapCommand(bin, capture, out string, workers int, analyze bool) command {
 	name := fmt.Sprintf("apitap -w%d", workers)
-	argv := []string{bin, "analyze", capture, "--transactions", out, "--workers", strconv.Itoa(workers)}
 	if !analyze {
 		name += " --analyze=false"
+	}
+	return command{name: name, argvs: [][]string{apitapArgv(bin, capture, out, workers, analyze)},
+		outs: []string{out}, inputs: []string{capture}}
+}
+
+func apitapArgv(bin, capture, out string, workers int, analyze bool) []string {
+	argv := []string{bin, "analyze", capture, "--transactions", out, "--workers", strconv.Itoa(workers)}
+	if !analyze {
 		argv = append(argv, "--analyze=false")
 	}
-	argv = append(argv, "--table=false", "--progress", "never", "--quiet")
-	return command{name: name, argv: argv, out: out}
+	return append(argv, "--table=false", "--progress", "never", "--quiet")
+}
+
+// shardedCommand is the sharded reference: `apitap analyze --workers 1`
+// (analysis on) on each shard, all at once.
+func shardedCommand(bin string, shards []string, outDir string) command {
+	c := command{name: CmdSharded, inputs: shards}
+	for i, in := range shards {
+		out := filepath.Join(outDir, fmt.Sprintf("apitap-shard%d.jsonl", i))
+		c.argvs = append(c.argvs, apitapArgv(bin, in, out, 1, true))
+		c.outs = append(c.outs, out)
+	}
+	return c
 }
 
 func tsharkCommand(bin, capture, out string) command {
-	return command{name: CmdTshark, argv: append([]string{bin, "-r", capture}, tsharkArgs()...), out: out, stdout: true}
+	return command{name: CmdTshark, argvs: [][]string{append([]string{bin, "-r", capture}, tsharkArgs()...)},
+		outs: []string{out}, inputs: []string{capture}, stdout: true}
 }
 
 // line is the shell form of the command, with the cache directory's paths
-// shortened to their base names.
+// shortened to their base names; processes started together are joined
+// with " & ".
 func (c command) line() string {
-	parts := make([]string, len(c.argv))
-	for i, a := range c.argv {
-		if filepath.IsAbs(a) {
-			a = filepath.Base(a)
+	procs := make([]string, len(c.argvs))
+	for p, argv := range c.argvs {
+		parts := make([]string, len(argv))
+		for i, a := range argv {
+			if filepath.IsAbs(a) {
+				a = filepath.Base(a)
+			}
+			parts[i] = a
 		}
-		parts[i] = a
+		procs[p] = strings.Join(parts, " ")
+		if c.stdout {
+			procs[p] += " > " + filepath.Base(c.outs[p])
+		}
 	}
-	s := strings.Join(parts, " ")
-	if c.stdout {
-		s += " > " + filepath.Base(c.out)
-	}
-	return s
+	return strings.Join(procs, " & ")
 }
 
 // run times one execution. Before the clock starts, the previous run's
-// output is removed and dirty pages are written out, so that every run
-// starts from the same state: a new output file and no writeback in
-// progress. The wall time covers starting the process to its exit, output
-// written and closed.
+// outputs are removed and dirty pages are written out, so that every run
+// starts from the same state: new output files and no writeback in
+// progress. The wall time covers starting the processes to the exit of
+// the last, outputs written and closed; CPU time and peak RSS are summed
+// over the processes.
 func (c command) run(ctx context.Context) (RunResult, error) {
 	r := RunResult{Command: c.name}
-	if err := os.Remove(c.out); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return r, fmt.Errorf("perf: %s: removing the previous output: %w", c.name, err)
+	for _, out := range c.outs {
+		if err := os.Remove(out); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return r, fmt.Errorf("perf: %s: removing the previous output: %w", c.name, err)
+		}
 	}
 	syncDisks()
-	cmd := exec.CommandContext(ctx, c.argv[0], c.argv[1:]...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	var f *os.File
-	if c.stdout {
-		var err error
-		if f, err = os.Create(c.out); err != nil {
-			return r, fmt.Errorf("perf: %s: %w", c.name, err)
+	cmds := make([]*exec.Cmd, len(c.argvs))
+	stderrs := make([]bytes.Buffer, len(c.argvs))
+	for i, argv := range c.argvs {
+		cmds[i] = exec.CommandContext(ctx, argv[0], argv[1:]...)
+		cmds[i].Stderr = &stderrs[i]
+		if c.stdout {
+			f, err := os.Create(c.outs[i])
+			if err != nil {
+				return r, fmt.Errorf("perf: %s: %w", c.name, err)
+			}
+			defer f.Close()
+			cmds[i].Stdout = f
 		}
-		defer f.Close()
-		cmd.Stdout = f
 	}
 	start := time.Now()
-	err := cmd.Run()
-	r.Wall = time.Since(start)
-	if err != nil {
-		return r, fmt.Errorf("perf: %s failed: %w\n%s", c.line(), err, tail(stderr.Bytes(), 2048))
-	}
-	if f != nil {
-		if err := f.Close(); err != nil {
-			return r, fmt.Errorf("perf: %s: %w", c.name, err)
+	var startErr error
+	for _, cmd := range cmds {
+		if startErr = cmd.Start(); startErr != nil {
+			break
 		}
 	}
-	r.CPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-	r.MaxRSS = maxRSS(cmd.ProcessState)
-	r.outPath = c.out
+	errs := make([]error, len(cmds))
+	for i, cmd := range cmds {
+		if cmd.Process != nil {
+			errs[i] = cmd.Wait()
+		}
+	}
+	r.Wall = time.Since(start)
+	if startErr != nil {
+		return r, fmt.Errorf("perf: %s: %w", c.line(), startErr)
+	}
+	for i, err := range errs {
+		if err != nil {
+			return r, fmt.Errorf("perf: %s failed: %w\n%s", c.line(), err, tail(stderrs[i].Bytes(), 2048))
+		}
+	}
+	for i, cmd := range cmds {
+		if f, ok := cmd.Stdout.(*os.File); ok {
+			if err := f.Close(); err != nil {
+				return r, fmt.Errorf("perf: %s: %w", c.name, err)
+			}
+		}
+		r.CPU += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		r.MaxRSS += maxRSS(cmd.ProcessState)
+		r.outPaths = append(r.outPaths, c.outs[i])
+	}
 	return r, nil
 }
 
@@ -433,13 +506,36 @@ func tail(b []byte, n int) []byte {
 // escaped.
 const endpointField = `,"endpoint":"`
 
-// checkOutput counts the records of a run's output: apitap must have
-// written one transaction per exchange of the capture, with analysis on
+// checkOutput counts the records of a run's outputs (summed over its
+// processes): apitap must have written one transaction per exchange of the
+// capture, with analysis on
 // at least one of them attributed to an endpoint (the line carries
 // "endpoint"), with --analyze=false none; tshark's request and response
 // lines are counted for the report.
 func checkOutput(r *RunResult, capInfo CaptureInfo) error {
-	f, err := os.Open(r.outPath)
+	for _, path := range r.outPaths {
+		if err := countOutput(r, path); err != nil {
+			return err
+		}
+	}
+	if r.Command == CmdTshark {
+		return nil
+	}
+	if r.Requests != capInfo.Exchanges {
+		return fmt.Errorf("perf: %s wrote %d transactions; the capture holds %d exchanges", r.Command, r.Requests, capInfo.Exchanges)
+	}
+	switch an := analyzes(r.Command); {
+	case an && r.Endpoints == 0:
+		return fmt.Errorf("perf: %s attributed none of its %d transactions to an endpoint (no \"endpoint\" in its output): is the analyze stage on?", r.Command, r.Requests)
+	case !an && r.Endpoints > 0:
+		return fmt.Errorf("perf: %s attributed %d transactions to an endpoint: the analyze stage ran", r.Command, r.Endpoints)
+	}
+	return nil
+}
+
+// countOutput adds the records of one output file of a run to r.
+func countOutput(r *RunResult, path string) error {
+	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("perf: %s output: %w", r.Command, err)
 	}
@@ -465,18 +561,6 @@ func checkOutput(r *RunResult, capInfo CaptureInfo) error {
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("perf: reading %s output: %w", r.Command, err)
-	}
-	if r.Command == CmdTshark {
-		return nil
-	}
-	if r.Requests != capInfo.Exchanges {
-		return fmt.Errorf("perf: %s wrote %d transactions; the capture holds %d exchanges", r.Command, r.Requests, capInfo.Exchanges)
-	}
-	switch an := analyzes(r.Command); {
-	case an && r.Endpoints == 0:
-		return fmt.Errorf("perf: %s attributed none of its %d transactions to an endpoint (no \"endpoint\" in its output): is the analyze stage on?", r.Command, r.Requests)
-	case !an && r.Endpoints > 0:
-		return fmt.Errorf("perf: %s attributed %d transactions to an endpoint: the analyze stage ran", r.Command, r.Endpoints)
 	}
 	return nil
 }

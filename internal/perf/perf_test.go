@@ -6,12 +6,15 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/apitap/apitap/capture"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -55,7 +58,8 @@ func TestSchedule(t *testing.T) {
 		{7, 1, []int{3}},
 		{8, 2, []int{2, 6}},
 	}
-	all := []string{CmdApitap1, CmdApitap2, CmdApitap1Extract, CmdApitap2Extract}
+	all := []string{CmdApitap1, CmdApitap2, CmdApitap1Extract, CmdApitap2Extract, CmdSharded}
+	n := len(all)
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%d rounds %d tshark", tt.rounds, tt.tshark), func(t *testing.T) {
 			got := schedule(tt.rounds, tt.tshark)
@@ -65,14 +69,14 @@ func TestSchedule(t *testing.T) {
 			var ts []int
 			first := map[string]int{}
 			for i, names := range got {
-				want := slices.Concat(all[i%4:], all[:i%4])
-				if len(names) < 4 || !slices.Equal(names[:4], want) {
+				want := slices.Concat(all[i%n:], all[:i%n])
+				if len(names) < n || !slices.Equal(names[:n], want) {
 					t.Errorf("round %d runs %v; want %v first", i, names, want)
 				}
 				first[names[0]]++
 				if slices.Contains(names, CmdTshark) {
 					ts = append(ts, i)
-					if names[len(names)-1] != CmdTshark || len(names) != 5 {
+					if names[len(names)-1] != CmdTshark || len(names) != n+1 {
 						t.Errorf("round %d runs %v; want tshark once, last", i, names)
 					}
 				}
@@ -81,9 +85,9 @@ func TestSchedule(t *testing.T) {
 				t.Errorf("tshark runs in rounds %v, want %v", ts, tt.tsharkRounds)
 			}
 			// Rotation: no command goes first more than once in any
-			// four rounds, each once in every four.
+			// n rounds, each once in every n.
 			for _, name := range all {
-				if lo, hi := tt.rounds/4, (tt.rounds+3)/4; first[name] < lo || first[name] > hi {
+				if lo, hi := tt.rounds/n, (tt.rounds+n-1)/n; first[name] < lo || first[name] > hi {
 					t.Errorf("%s goes first in %d of %d rounds", name, first[name], tt.rounds)
 				}
 			}
@@ -125,9 +129,10 @@ func TestConfigNormalize(t *testing.T) {
 
 // fixedResult is a result with known runs, in the schedule's order.
 // Medians: 4 s (-w1), 2 s (-w2), 2.4 s (-w1 --analyze=false), 1.5 s (-w2
-// --analyze=false), 300 s (tshark): every judged ratio passes, the
-// extraction-only worker ratio (1.6) and the one-worker analysis ratio
-// (0.6) miss their targets.
+// --analyze=false), 2.2 s (sharded), 300 s (tshark): every judged ratio
+// passes, the extraction-only worker ratio (1.6) and the one-worker
+// analysis ratio (0.6) miss their targets, the sharded reference's (1.82)
+// meets it.
 func fixedResult() *Result {
 	s := time.Second
 	ms := time.Millisecond
@@ -144,6 +149,9 @@ func fixedResult() *Result {
 	x2 := func(round int, wall time.Duration) RunResult {
 		return RunResult{Command: CmdApitap2Extract, Round: round, Wall: wall, CPU: 4 * s, MaxRSS: 80 << 20, Requests: ex}
 	}
+	sh := func(round int, wall time.Duration) RunResult {
+		return RunResult{Command: CmdSharded, Round: round, Wall: wall, CPU: 10 * s, MaxRSS: 100 << 20, Requests: ex, Endpoints: ex}
+	}
 	r := &Result{
 		Env: Env{CPUs: 2, CPUModel: "Test CPU", GoVersion: "go1.26", Apitap: "apitap dev",
 			Tshark: "TShark (Wireshark) 4.0.17", LoadBefore: 0.05, LoadAfter: 1.5},
@@ -156,10 +164,10 @@ func fixedResult() *Result {
 			{CmdTshark, "tshark -r bulk-1000000000-seed1.pcap -Y http > tshark.tsv"},
 		},
 		Runs: []RunResult{
-			a1(1, 4*s, 50), a2(1, 2*s, 90), x1(1, 2400*ms), x2(1, 1500*ms),
-			a2(2, 2500*ms, 95), x1(2, 2800*ms), x2(2, 1600*ms), a1(2, 5*s, 52),
+			a1(1, 4*s, 50), a2(1, 2*s, 90), x1(1, 2400*ms), x2(1, 1500*ms), sh(1, 2200*ms),
+			a2(2, 2500*ms, 95), x1(2, 2800*ms), x2(2, 1600*ms), sh(2, 2400*ms), a1(2, 5*s, 52),
 			{Command: CmdTshark, Round: 2, Wall: 300 * s, CPU: 290 * s, MaxRSS: 1 << 30, Requests: ex, Responses: ex},
-			x1(3, 2000*ms), x2(3, 1200*ms), a1(3, 3*s, 51), a2(3, 1*s, 91),
+			x1(3, 2000*ms), x2(3, 1200*ms), sh(3, 2000*ms), a1(3, 3*s, 51), a2(3, 1*s, 91),
 		},
 	}
 	r.summarize()
@@ -180,6 +188,8 @@ func TestSummarize(t *testing.T) {
 			MedianRSS: 40 << 20, MaxRSS: 40 << 20, Requests: ex},
 		{Command: CmdApitap2Extract, Runs: 3, Median: 1500 * ms, Min: 1200 * ms, Max: 1600 * ms, MBps: 666.709264, MedianCPU: 4 * s,
 			MedianRSS: 80 << 20, MaxRSS: 80 << 20, Requests: ex},
+		{Command: CmdSharded, Runs: 3, Median: 2200 * ms, Min: 2000 * ms, Max: 2400 * ms, MBps: 454.574498, MedianCPU: 10 * s,
+			MedianRSS: 100 << 20, MaxRSS: 100 << 20, Requests: ex, Endpoints: ex},
 		{Command: CmdTshark, Runs: 1, Median: 300 * s, Min: 300 * s, Max: 300 * s, MBps: 3.333546, MedianCPU: 290 * s,
 			MedianRSS: 1 << 30, MaxRSS: 1 << 30, Requests: ex, Responses: ex},
 	}
@@ -209,6 +219,7 @@ func TestSummarize(t *testing.T) {
 		{"apitap -w1 --analyze=false / apitap -w2 --analyze=false", true, 1.6, false, 1.6, 1.75},
 		{"apitap -w2 --analyze=false / apitap -w2", false, 0.75, true, 0.64, 1.2},
 		{"apitap -w1 --analyze=false / apitap -w1", true, 0.6, false, 0.56, 2.0 / 3.0},
+		{"apitap -w1 / 2 × apitap -w1 on shards", true, 4 / 2.2, true, 1.5, 5 / 2.4},
 	}
 	if len(r.Checks) != len(tests) {
 		t.Fatalf("checks %+v", r.Checks)
@@ -242,7 +253,7 @@ func TestSummarize(t *testing.T) {
 			[]string{xw, x1}},
 		{"all met", func(r *Result) { r.MinWorkerRatio, r.MinAnalysisRatio = 1.5, 0.5 }, true, nil},
 		{"worker ratio missed with analysis", func(r *Result) { r.MinWorkerRatio = 2.5 }, false,
-			[]string{"apitap -w1 / apitap -w2", xw, x1}},
+			[]string{"apitap -w1 / apitap -w2", xw, x1, "apitap -w1 / 2 × apitap -w1 on shards"}},
 		{"tshark ratio missed with analysis", func(r *Result) { r.MinTsharkRatio = 100 }, false,
 			[]string{"tshark / apitap -w1", xw, x1}},
 		{"analysis ratio missed with two workers", func(r *Result) { r.MinAnalysisRatio = 0.8 }, false,
@@ -420,7 +431,7 @@ func TestCheckOutput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := RunResult{Command: tt.cmd, outPath: write(strings.ReplaceAll(tt.name, " ", "-"), tt.out)}
+			r := RunResult{Command: tt.cmd, outPaths: []string{write(strings.ReplaceAll(tt.name, " ", "-"), tt.out)}}
 			err := checkOutput(&r, capInfo)
 			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
 				t.Fatalf("error %v, want %q", err, tt.wantErr)
@@ -431,8 +442,19 @@ func TestCheckOutput(t *testing.T) {
 			}
 		})
 	}
-	if err := checkOutput(&RunResult{Command: CmdApitap1, outPath: filepath.Join(dir, "missing")}, capInfo); err == nil {
+	if err := checkOutput(&RunResult{Command: CmdApitap1, outPaths: []string{filepath.Join(dir, "missing")}}, capInfo); err == nil {
 		t.Error("no error for a missing output")
+	}
+	// The sharded reference: its processes' outputs together hold every
+	// transaction.
+	halves := []string{write("shard0", withEP), write("shard1", noEP)}
+	r := RunResult{Command: CmdSharded, outPaths: halves}
+	if err := checkOutput(&r, capInfo); err != nil || r.Requests != 2 || r.Endpoints != 1 {
+		t.Errorf("sharded: %v, %d transactions, %d with an endpoint; want 2, 1", err, r.Requests, r.Endpoints)
+	}
+	r = RunResult{Command: CmdSharded, outPaths: halves[:1]}
+	if err := checkOutput(&r, capInfo); err == nil || !strings.Contains(err.Error(), "wrote 1 transactions") {
+		t.Errorf("sharded with one output: %v, want a missing transaction", err)
 	}
 }
 
@@ -451,8 +473,9 @@ func TestApitapCommand(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.wantName, func(t *testing.T) {
 			c := apitapCommand("/bin/apitap", "/cache/c.pcap", "/cache/out/o.jsonl", tt.workers, tt.analyze)
-			if c.name != tt.wantName || c.line() != tt.wantLine || c.out != "/cache/out/o.jsonl" || c.stdout {
-				t.Errorf("got %s: %q (out %s, stdout %v), want %s: %q", c.name, c.line(), c.out, c.stdout, tt.wantName, tt.wantLine)
+			if c.name != tt.wantName || c.line() != tt.wantLine || !slices.Equal(c.outs, []string{"/cache/out/o.jsonl"}) ||
+				!slices.Equal(c.inputs, []string{"/cache/c.pcap"}) || c.stdout {
+				t.Errorf("got %s: %q (outs %v, inputs %v, stdout %v), want %s: %q", c.name, c.line(), c.outs, c.inputs, c.stdout, tt.wantName, tt.wantLine)
 			}
 			if analyzes(c.name) != tt.analyze {
 				t.Errorf("analyzes(%q) = %v", c.name, !tt.analyze)
@@ -461,6 +484,12 @@ func TestApitapCommand(t *testing.T) {
 	}
 	if analyzes(CmdTshark) {
 		t.Error("analyzes(tshark)")
+	}
+	c := shardedCommand("/bin/apitap", []string{"/cache/c.pcap.shard0of2", "/cache/c.pcap.shard1of2"}, "/cache/out")
+	want := "apitap analyze c.pcap.shard0of2 --transactions apitap-shard0.jsonl --workers 1 --table=false --progress never --quiet & " +
+		"apitap analyze c.pcap.shard1of2 --transactions apitap-shard1.jsonl --workers 1 --table=false --progress never --quiet"
+	if c.name != CmdSharded || c.line() != want || len(c.outs) != 2 || len(c.inputs) != 2 || !analyzes(c.name) {
+		t.Errorf("sharded: %s: %q (outs %v, inputs %v)\nwant %q", c.name, c.line(), c.outs, c.inputs, want)
 	}
 }
 
@@ -473,8 +502,8 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
-	if len(res.Runs) != 9 {
-		t.Fatalf("%d runs, want 9: %+v", len(res.Runs), res.Runs)
+	if len(res.Runs) != 11 {
+		t.Fatalf("%d runs, want 11: %+v", len(res.Runs), res.Runs)
 	}
 	ex := res.Capture.Exchanges
 	for _, r := range res.Runs {
@@ -492,7 +521,7 @@ func TestRun(t *testing.T) {
 	for _, s := range res.Summaries {
 		summarized = append(summarized, s.Command)
 	}
-	if !slices.Equal(summarized, commandNames()) || len(res.Checks) != 6 {
+	if !slices.Equal(summarized, commandNames()) || len(res.Checks) != 7 {
 		t.Fatalf("summaries %+v checks %+v", res.Summaries, res.Checks)
 	}
 	for _, c := range res.Checks {
@@ -510,7 +539,8 @@ func TestRun(t *testing.T) {
 	for _, want := range []string{"| apitap -w1 | 2 |", "| apitap -w2 --analyze=false | 2 |", "| tshark | 1 |",
 		"tshark -r FILE -Y http -T fields", "apitap-w2.jsonl --workers 2 --table=false",
 		"apitap-w1-extract.jsonl --workers 1 --analyze=false --table=false",
-		"| apitap -w2 --analyze=false / apitap -w2 |"} {
+		"| apitap -w2 --analyze=false / apitap -w2 |", "| 2 × apitap -w1 on shards | 2 |",
+		"apitap analyze FILE.shard0of2 --transactions apitap-shard0.jsonl --workers 1", "& apitap analyze FILE.shard1of2"} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("Markdown lacks %q:\n%s", want, md.String())
 		}
@@ -523,5 +553,71 @@ func TestRun(t *testing.T) {
 	}
 	if !res2.Capture.Reused {
 		t.Error("the second run did not reuse the capture")
+	}
+}
+
+// TestEnsureShards cuts a synthesized capture into shards and checks that
+// every frame lands in exactly one, each TCP packet in the shard the
+// engine's two workers would hand it to, and that a second call reuses
+// them.
+func TestEnsureShards(t *testing.T) {
+	dir := t.TempDir()
+	var log bytes.Buffer
+	cfg, err := Config{CacheDir: dir, Size: 2 << 20, Seed: 5, Log: &log}.normalize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	capInfo, err := ensureCapture(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths, err := ensureShards(cfg, capInfo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) != 2 {
+		t.Fatalf("%d shards, want 2", len(paths))
+	}
+	dec := capture.NewDecoder(capture.DecoderConfig{})
+	var frames int64
+	for i, p := range paths {
+		src, err := capture.OpenFiles([]string{p}, capture.FileConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fr capture.Frame
+		var pkt capture.Packet
+		n, tcp := 0, 0
+		for {
+			err := src.ReadFrame(&fr)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			n++
+			if dec.Decode(&fr, &pkt) {
+				tcp++
+				if w := int(pkt.Flow.Hash() % 2); w != i {
+					t.Fatalf("shard %d holds a packet of worker %d's flow %v", i, w, pkt.Flow.Src())
+				}
+			}
+		}
+		src.Close()
+		if n == 0 || tcp != n {
+			t.Errorf("shard %d: %d frames, %d of them TCP", i, n, tcp)
+		}
+		frames += int64(n)
+	}
+	if frames != capInfo.Packets {
+		t.Errorf("the shards hold %d frames, the capture %d", frames, capInfo.Packets)
+	}
+	log.Reset()
+	if _, err := ensureShards(cfg, capInfo); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "reusing the 2 shards") {
+		t.Errorf("the second call did not reuse the shards: %q", log.String())
 	}
 }

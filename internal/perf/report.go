@@ -24,7 +24,7 @@ type RunResult struct {
 	// with --analyze=false.
 	Endpoints int64
 
-	outPath string
+	outPaths []string // the output files, one per process
 }
 
 // Summary aggregates the runs of one command.
@@ -144,6 +144,7 @@ func (r *Result) summarize() {
 	add(groupExtract, CmdApitap1Extract, CmdApitap2Extract, r.MinWorkerRatio, true)
 	add(groupAnalysis, CmdApitap2Extract, CmdApitap2, r.MinAnalysisRatio, false)
 	add(groupAnalysis1, CmdApitap1Extract, CmdApitap1, r.MinAnalysisRatio, true)
+	add(groupSharded, CmdApitap1, CmdSharded, r.MinWorkerRatio, true)
 }
 
 // The groups of the checks, as the report names them.
@@ -152,6 +153,7 @@ const (
 	groupExtract   = "issue 2, extraction only"
 	groupAnalysis  = "issue 3, analysis, two workers"
 	groupAnalysis1 = "issue 3, analysis, one worker"
+	groupSharded   = "reference: two CPUs, work split beforehand"
 )
 
 // pairedRange returns the smallest and largest per-round ratio of num's
@@ -216,10 +218,12 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 		e.CPUs, e.CPUModel, load(e.LoadBefore), load(e.LoadAfter))
 	fmt.Fprintf(&b, "Tools: %s (built with %s); %s.  \n", e.Apitap, e.GoVersion, e.Tshark)
 	fmt.Fprintf(&b, "Method: %d rounds, each running apitap with one and with two workers, with analysis on (the default) and with "+
-		"`--analyze=false` (transaction extraction only), in an order rotating by one command from round to round, "+
+		"`--analyze=false` (transaction extraction only), and the sharded reference (`%s`: the capture cut beforehand by flow into the two halves "+
+		"the two workers of `apitap -w2` get, and `apitap -w1` on each half, both at once; wall time to the exit of the last, CPU time and peak RSS summed), "+
+		"in an order rotating by one command from round to round, "+
 		"tshark in %d of them, last; before each run, outside the timed region, the capture read into the page cache, the previous output removed "+
 		"and dirty pages written out (sync); every output written to a new file next to the capture.\n\n",
-		r.Rounds, r.TsharkRuns)
+		r.Rounds, CmdSharded, r.TsharkRuns)
 
 	b.WriteString("| command | runs | median wall | min – max | throughput | median CPU (user+sys) | peak RSS: median (max) | output |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---|\n")
@@ -256,7 +260,9 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 	b.WriteString("\nJudged: issue 2's targets on the default commands (analysis on) and issue 3's analysis ratio with two workers; " +
 		"the extraction-only ratios and the analysis ratio with one worker are shown beside them. " +
 		"The analysis ratio is the extraction-only median over the default's: the share of the transaction-extraction throughput that apitap keeps " +
-		"while it also attributes endpoints and learns the inventory and schemas.\n")
+		"while it also attributes endpoints and learns the inventory and schemas. " +
+		"The reference is what this machine gives two CPUs at best for the same work: nothing shared between the two processes and nothing handed " +
+		"from one to the other, each one's reading, collecting and writing on its own; `apitap -w1` over it is the worker ratio that perfect sharding would reach here.\n")
 	b.WriteString("\nEvery run, in order (wall time):\n\n")
 	for round := 1; round <= r.Rounds; round++ {
 		var parts []string
@@ -271,7 +277,7 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 	}
 	b.WriteString("\nCommands (FILE is the capture; outputs in the same directory):\n\n```\n")
 	for _, cl := range r.Commands {
-		b.WriteString(strings.Replace(cl.Line, baseName(c.Path), "FILE", 1))
+		b.WriteString(strings.ReplaceAll(cl.Line, baseName(c.Path), "FILE"))
 		b.WriteByte('\n')
 	}
 	b.WriteString("```\n")
