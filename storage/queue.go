@@ -25,18 +25,19 @@ type Sink interface {
 // say). A Queue in front of one encodes each transaction in the Producer,
 // on its worker's goroutine, so that the encoding scales with the workers
 // instead of running in the queue's single consumer; the consumer then
-// calls WriteEncoded instead of WriteTransactions.
+// calls WriteEncoded instead of WriteTransactions. The queue keeps no
+// transaction once it is encoded: what waits for the sink is bytes, and a
+// transaction's memory (its bodies) is free as soon as it is encoded.
 type EncodingSink interface {
 	Sink
 	// AppendTransaction appends the encoding of t to dst and returns the
 	// extended slice. Producers call it concurrently: it must be safe for
 	// concurrent use, and keep neither t nor dst.
 	AppendTransaction(dst []byte, t *reassembly.Transaction) []byte
-	// WriteEncoded writes data, the encodings of batch appended in order
-	// by AppendTransaction. Like WriteTransactions it is called from one
-	// goroutine at a time, must not keep the slices, and owns the
-	// *Transaction values from then on.
-	WriteEncoded(ctx context.Context, batch []*reassembly.Transaction, data []byte) error
+	// WriteEncoded writes data, the encodings of n transactions appended
+	// in order by AppendTransaction. Like WriteTransactions it is called
+	// from one goroutine at a time; it must not keep data.
+	WriteEncoded(ctx context.Context, n int, data []byte) error
 }
 
 // QueueConfig sets up a Queue.
@@ -63,11 +64,13 @@ type QueueStats struct {
 // maxKeptEncoded is the largest encoding buffer a batch keeps for reuse.
 const maxKeptEncoded = 1 << 20
 
-// batch is what producers hand to the consumer: transactions and, when the
-// sink is an EncodingSink, their encodings. Batches are pooled.
+// batch is what producers hand to the consumer: transactions, or, when
+// the sink is an EncodingSink, the encodings of n of them. Batches are
+// pooled.
 type batch struct {
 	txs  []*reassembly.Transaction
 	data []byte
+	n    int // transactions in the batch
 }
 
 // Queue is a bounded queue of transaction batches in front of a Sink.
@@ -138,11 +141,11 @@ func (q *Queue) consume() {
 	for b := range q.ch {
 		var err error
 		if q.enc != nil {
-			err = q.enc.WriteEncoded(ctx, b.txs, b.data)
+			err = q.enc.WriteEncoded(ctx, b.n, b.data)
 		} else {
 			err = q.sink.WriteTransactions(ctx, b.txs)
 		}
-		n := len(b.txs)
+		n := b.n
 		if err != nil {
 			q.writeErrors.Add(1)
 			q.failed.Add(uint64(n))
@@ -167,6 +170,7 @@ func (q *Queue) putBatch(b *batch) {
 	clear(b.txs)
 	b.txs = b.txs[:0]
 	b.data = b.data[:0]
+	b.n = 0
 	if cap(b.data) > maxKeptEncoded {
 		b.data = nil
 	}
@@ -179,7 +183,7 @@ func (q *Queue) Producer() *Producer {
 }
 
 func (q *Queue) send(b *batch) {
-	n := uint64(len(b.txs))
+	n := uint64(b.n)
 	q.enqueued.Add(n)
 	if q.cfg.Block {
 		q.ch <- b
@@ -224,25 +228,28 @@ type Producer struct {
 	batch *batch
 }
 
-// HandleTransaction adds t to the current batch (encoding it when the sink
-// is an EncodingSink), handing the batch to the queue when it is full.
+// HandleTransaction adds t to the current batch (only its encoding when
+// the sink is an EncodingSink), handing the batch to the queue when it is
+// full.
 func (p *Producer) HandleTransaction(t *reassembly.Transaction) {
 	if p.batch == nil {
 		p.batch = p.q.getBatch()
 	}
 	b := p.batch
-	b.txs = append(b.txs, t)
 	if p.q.enc != nil {
 		b.data = p.q.enc.AppendTransaction(b.data, t)
+	} else {
+		b.txs = append(b.txs, t)
 	}
-	if len(b.txs) >= p.q.cfg.BatchSize {
+	b.n++
+	if b.n >= p.q.cfg.BatchSize {
 		p.Flush()
 	}
 }
 
 // Flush hands the partial batch to the queue.
 func (p *Producer) Flush() {
-	if p.batch != nil && len(p.batch.txs) > 0 {
+	if p.batch != nil && p.batch.n > 0 {
 		p.q.send(p.batch)
 		p.batch = nil
 	}

@@ -77,8 +77,9 @@ import (
 // bytes, fragments, queued packets and transactions. Two costs are
 // estimates the stages do not enforce: the storage queue holds a number of
 // transactions, not bytes (a transaction with large captured bodies costs
-// more than txBytes), and http1 caps the bodies stored per message, not
-// over all connections.
+// more than txBytes; in front of JSON Lines it holds their encoded lines,
+// which with --bodies can be as large), and http1 caps the bodies stored
+// per message, not over all connections.
 
 // Costs charged by the budget. TestMemoryCosts holds them to measurement.
 const (
@@ -101,7 +102,8 @@ const (
 	// just after the slice doubled, about 1.05 B for full-size ones.
 	oooFactor = 4
 	// txBytes is a transaction of a JSON API exchange waiting in the
-	// storage queue, headers and (small) bodies included.
+	// storage queue, headers and (small) bodies included (or its JSON
+	// line, smaller, in front of an encoding sink).
 	txBytes = 8 << 10
 	// packetBytes is one packet header in a capture batch.
 	packetBytes = int64(unsafe.Sizeof(capture.Packet{}))

@@ -78,7 +78,7 @@ func (w *Writer) AppendTransaction(dst []byte, t *reassembly.Transaction) []byte
 }
 
 // WriteEncoded writes lines made by AppendTransaction.
-func (w *Writer) WriteEncoded(_ context.Context, _ []*reassembly.Transaction, data []byte) error {
+func (w *Writer) WriteEncoded(_ context.Context, _ int, data []byte) error {
 	if _, err := w.w.Write(data); err != nil {
 		return fmt.Errorf("jsonl: writing transactions: %w", err)
 	}
