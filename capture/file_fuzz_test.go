@@ -11,7 +11,9 @@ import (
 // FuzzReadFile feeds arbitrary bytes to the capture file reader through
 // standard input. It must never panic or hang; frames must respect the
 // frame size limit; every error must name the input and be one of the
-// documented kinds.
+// documented kinds. Every third frame's read block is retained, as the
+// Engine's batches do: the retained frames must not change while the
+// reader goes on.
 func FuzzReadFile(f *testing.F) {
 	fs := makeFrames("fz", 3, fileEpoch, time.Millisecond, LinkTypeEthernet)
 	ngRes, _ := pcapngResolutions(true)
@@ -35,8 +37,24 @@ func FuzzReadFile(f *testing.F) {
 			return
 		}
 		defer src.Close()
+		type kept struct {
+			blk        *block
+			data, want []byte
+		}
+		var held []kept
+		check := func() {
+			for i, k := range held {
+				if !bytes.Equal(k.data, k.want) {
+					t.Fatalf("retained frame %d changed while its block was held", i)
+				}
+				k.blk.release()
+			}
+			held = held[:0]
+		}
+		defer check()
+		fsrc := src.(*FileSource)
 		var fr Frame
-		for {
+		for n := 0; ; n++ {
 			err := src.ReadFrame(&fr)
 			if err == io.EOF {
 				return
@@ -47,6 +65,14 @@ func FuzzReadFile(f *testing.F) {
 			}
 			if len(fr.Data) > maxFrame {
 				t.Fatalf("frame of %d bytes, limit %d", len(fr.Data), maxFrame)
+			}
+			if n%3 == 0 {
+				blk := fsrc.frameBlock()
+				blk.retain()
+				held = append(held, kept{blk, fr.Data, bytes.Clone(fr.Data)})
+			}
+			if len(held) == 64 {
+				check()
 			}
 		}
 	})
