@@ -213,20 +213,34 @@ func TestPipelineAllocs(t *testing.T) {
 		}
 		cn.Close()
 		frames := c.Frames()
-		run := func(t *testing.T, factory reassembly.StreamFactory, sink *countSink) (allocs, pkts, doc int) {
-			w := newWorker(t, frames, factory)
-			w.feed(ends[warm])
-			allocs = allocsIn(func() { w.feed(ends[2*warm] - w.next) }, func() {
-				before := sink.documented()
-				pkts = w.feed(ends[2*warm+runs] - w.next)
-				doc = sink.documented() - before
-			})
-			w.finish()
+		// run measures a fresh worker made by mk, twice, and reports the
+		// smaller count: an allocation by another goroutine of the test
+		// process (AllocsPerRun counts the whole process) can fall into
+		// one measurement, not into both; one the path makes is in both.
+		run := func(t *testing.T, mk func() (reassembly.StreamFactory, *countSink)) (allocs, pkts, doc int) {
+			allocs = -1
+			for range 2 {
+				factory, sink := mk()
+				w := newWorker(t, frames, factory)
+				w.feed(ends[warm])
+				n := allocsIn(func() { w.feed(ends[2*warm] - w.next) }, func() {
+					before := sink.documented()
+					pkts = w.feed(ends[2*warm+runs] - w.next)
+					doc = sink.documented() - before
+				})
+				w.finish()
+				if allocs < 0 || n < allocs {
+					allocs = n
+				}
+			}
 			return allocs, pkts, doc
 		}
 		t.Run("decode and reassembly", func(t *testing.T) {
-			d := reassemblytest.NewDiscard(1)
-			allocs, pkts, _ := run(t, d, &countSink{})
+			var d *reassemblytest.Discard
+			allocs, pkts, _ := run(t, func() (reassembly.StreamFactory, *countSink) {
+				d = reassemblytest.NewDiscard(1)
+				return d, &countSink{}
+			})
 			if allocs != 0 {
 				t.Errorf("%d allocations for %d cycles of 4 exchanges (%d packets), want 0", allocs, runs, pkts)
 			}
@@ -235,8 +249,11 @@ func TestPipelineAllocs(t *testing.T) {
 			}
 		})
 		t.Run("with HTTP", func(t *testing.T) {
-			sink := &countSink{}
-			allocs, pkts, doc := run(t, httpFactory(t, http1.Config{}, sink), sink)
+			var sink *countSink
+			allocs, pkts, doc := run(t, func() (reassembly.StreamFactory, *countSink) {
+				sink = &countSink{}
+				return httpFactory(t, http1.Config{}, sink), sink
+			})
 			if doc != runs*cycleAllocs || allocs > doc {
 				t.Errorf("%d allocations for %d cycles of 4 exchanges, want at most the documented %d (%d)", allocs, runs, runs*cycleAllocs, doc)
 			}
