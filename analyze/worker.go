@@ -180,24 +180,15 @@ func (w *Worker) sample(ep *endpoint, t *reassembly.Transaction, respType string
 // with a fixed hash (the same capture samples the same calls every run).
 func callHash(t *reassembly.Transaction) uint64 {
 	h := addrHash(t.Client.Addr())
-	h = mix64(h ^ uint64(t.Client.Port()))
-	return mix64(h ^ uint64(t.Time().UnixNano()))
+	h = schema.Mix64(h ^ uint64(t.Client.Port()))
+	return schema.Mix64(h ^ uint64(t.Time().UnixNano()))
 }
 
 // addrHash hashes an address with a fixed function (for the distinct
 // client sketch, whose estimate must not change from run to run).
 func addrHash(a netip.Addr) uint64 {
 	b := a.As16()
-	return mix64(mix64(binary.BigEndian.Uint64(b[:8])) ^ binary.BigEndian.Uint64(b[8:]))
-}
-
-// mix64 is the splitmix64 finaliser.
-func mix64(x uint64) uint64 {
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	return x ^ x>>31
+	return schema.Mix64(schema.Mix64(binary.BigEndian.Uint64(b[:8])) ^ binary.BigEndian.Uint64(b[8:]))
 }
 
 // learn feeds a body to its learner. It reports false when the body claimed

@@ -575,16 +575,15 @@ func (r *reader) enqueue() bool {
 		blk = r.blocks.frameBlock()
 	}
 	b := r.pending[w]
-	if b != nil && !b.fits(len(r.pkt.Payload), blk) {
-		if !r.send(w, r.e.cfg.Block) {
+	if b == nil || !b.add(&r.pkt, blk) {
+		if b != nil && !r.send(w, r.e.cfg.Block) {
 			return false
 		}
-		b = r.pending[w] // nil, or the dropped batch, emptied for reuse
+		if b = r.pending[w]; b == nil { // else the dropped batch, emptied for reuse
+			b = r.getBatch(w)
+		}
+		b.add(&r.pkt, blk) // an empty batch takes any packet
 	}
-	if b == nil {
-		b = r.getBatch(w)
-	}
-	b.add(&r.pkt, blk)
 	if b.n == len(b.pkts) {
 		return r.send(w, r.e.cfg.Block)
 	}
@@ -647,20 +646,6 @@ func newBatch(size, bytes int) *batch {
 	return &batch{pkts: make([]Packet, size), limit: bytes}
 }
 
-// fits reports whether a packet with a payload of n bytes, in blk (nil:
-// to be copied), can be added.
-func (b *batch) fits(n int, blk *block) bool {
-	switch {
-	case b.n == len(b.pkts):
-		return false
-	case blk == nil:
-		return b.bytes+n <= b.limit
-	case b.holds(blk):
-		return true
-	}
-	return b.bytes+len(blk.buf) <= b.limit
-}
-
 // holds reports whether the batch retains blk.
 func (b *batch) holds(blk *block) bool {
 	for i := len(b.blocks) - 1; i >= 0; i-- {
@@ -671,22 +656,32 @@ func (b *batch) holds(blk *block) bool {
 	return false
 }
 
-// add appends p: its payload stays in blk, which the batch retains, or is
-// copied when blk is nil. The arena grows (and stays grown) for a payload
-// larger than it.
-func (b *batch) add(p *Packet, blk *block) {
+// add appends p unless it does not fit (see batch), and reports whether it
+// did: its payload stays in blk, which the batch retains, or is copied when
+// blk is nil. The arena grows (and stays grown) for a payload larger than
+// it.
+func (b *batch) add(p *Packet, blk *block) bool {
+	if b.n == len(b.pkts) {
+		return false
+	}
+	n := len(p.Payload)
+	held := blk != nil && b.holds(blk)
+	switch {
+	case b.n == 0, held:
+	case blk != nil && b.bytes+len(blk.buf) > b.limit, blk == nil && b.bytes+n > b.limit:
+		return false
+	}
 	q := &b.pkts[b.n]
 	*q = *p
 	b.n++
 	if blk != nil {
-		if !b.holds(blk) {
+		if !held {
 			blk.retain()
 			b.blocks = append(b.blocks, blk)
 			b.bytes += len(blk.buf)
 		}
-		return
+		return true
 	}
-	n := len(p.Payload)
 	if b.used+n > len(b.arena) {
 		b.arena = make([]byte, max(b.limit, n))
 		b.used = 0
@@ -695,6 +690,7 @@ func (b *batch) add(p *Packet, blk *block) {
 	copy(q.Payload, p.Payload)
 	b.used += n
 	b.bytes += n
+	return true
 }
 
 // reset empties the batch and releases its blocks. Call it once the

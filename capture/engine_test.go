@@ -244,7 +244,6 @@ func (s *endSignal) ReadFrame(f *Frame) error {
 // network interface; Close unblocks it.
 type quietSource struct {
 	sliceSource
-	mu     sync.Mutex
 	closed chan struct{}
 	closes atomic.Int32
 }

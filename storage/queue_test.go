@@ -120,9 +120,8 @@ func TestQueueConfigErrors(t *testing.T) {
 // Status as text and a newline.
 type encodeSink struct {
 	recordSink
-	data         []byte
-	plainWrites  int
-	encodedBytes int
+	data        []byte
+	plainWrites int
 }
 
 func (s *encodeSink) AppendTransaction(dst []byte, t *reassembly.Transaction) []byte {

@@ -20,13 +20,13 @@ func Shape(body []byte) uint64 {
 			return 0
 		}
 		if body[j] == ']' {
-			return mix64(tagArray)
+			return Mix64(tagArray)
 		}
 		h := shapeAt(body, j)
 		if h == 0 {
 			return 0
 		}
-		return mix64(tagArray ^ mix64(h))
+		return Mix64(tagArray ^ Mix64(h))
 	default:
 		return shapeAt(body, i)
 	}
@@ -48,15 +48,15 @@ func shapeAt(b []byte, i int) uint64 {
 	case c == '{':
 		return objectShape(b, i)
 	case c == '[':
-		return mix64(tagArray)
+		return Mix64(tagArray)
 	case c == '"':
-		return mix64(tagString)
+		return Mix64(tagString)
 	case c == '-' || isDigit(c):
-		return mix64(tagNumber)
+		return Mix64(tagNumber)
 	case c == 't' || c == 'f':
-		return mix64(tagBool)
+		return Mix64(tagBool)
 	case c == 'n':
-		return mix64(tagNull)
+		return Mix64(tagNull)
 	}
 	return 0
 }
@@ -71,7 +71,7 @@ func objectShape(b []byte, i int) uint64 {
 		if !ok {
 			return 0
 		}
-		sum += mix64(fnv64(b[i+1 : e]))
+		sum += Mix64(fnv64(b[i+1 : e]))
 		i = skipWS(b, e+1)
 		if i >= len(b) || b[i] != ':' {
 			return 0
@@ -88,7 +88,7 @@ func objectShape(b []byte, i int) uint64 {
 	if i >= len(b) || b[i] != '}' {
 		return 0
 	}
-	return mix64(tagObject ^ sum)
+	return Mix64(tagObject ^ sum)
 }
 
 // safeStringEnd is stringEnd for unvalidated input.
@@ -159,8 +159,9 @@ func fnv64(b []byte) uint64 {
 	return h
 }
 
-// mix64 is the splitmix64 finaliser.
-func mix64(x uint64) uint64 {
+// Mix64 is the splitmix64 finaliser: it spreads the bits of a hash (of a
+// shape here; of a client address in package analyze).
+func Mix64(x uint64) uint64 {
 	x ^= x >> 30
 	x *= 0xbf58476d1ce4e5b9
 	x ^= x >> 27

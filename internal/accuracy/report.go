@@ -3,10 +3,11 @@ package accuracy
 import (
 	"bytes"
 	"fmt"
-	"github.com/apitap/apitap/internal/docgen"
 	"io"
 	"math"
 	"strings"
+
+	"github.com/apitap/apitap/internal/docgen"
 )
 
 // Targets are the scores apitap must reach with learned templates on

@@ -2,11 +2,12 @@ package perf
 
 import (
 	"fmt"
-	"github.com/apitap/apitap/internal/docgen"
 	"io"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/apitap/apitap/internal/docgen"
 )
 
 // RunResult is one timed execution of a command.

@@ -19,7 +19,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/apitap/apitap/internal/docgen"
 	"io"
 	"os"
 	"os/signal"
@@ -27,6 +26,7 @@ import (
 	"syscall"
 
 	"github.com/apitap/apitap/internal/accuracy"
+	"github.com/apitap/apitap/internal/docgen"
 )
 
 func main() {

@@ -21,12 +21,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/apitap/apitap/internal/docgen"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"github.com/apitap/apitap/internal/docgen"
 	"github.com/apitap/apitap/internal/perf"
 	"github.com/apitap/apitap/internal/synth"
 )
