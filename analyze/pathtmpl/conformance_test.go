@@ -5,6 +5,7 @@ package pathtmpl
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/url"
 	"os"
@@ -304,8 +305,8 @@ func pickResponse(rng *rand.Rand, op *openapi3.Operation) (int, []byte) {
 	if r == nil || r.Value == nil {
 		return status, nil
 	}
-	for ct, mt := range r.Value.Content {
-		if strings.Contains(ct, "json") && mt.Schema != nil {
+	for _, ct := range slices.Sorted(maps.Keys(r.Value.Content)) {
+		if mt := r.Value.Content[ct]; strings.Contains(ct, "json") && mt.Schema != nil {
 			return status, sampleBody(rng, mt.Schema.Value)
 		}
 	}
@@ -351,11 +352,11 @@ func sampleValue(rng *rand.Rand, s *openapi3.Schema, depth int) any {
 		return out
 	case s.Type.Is("object") || len(s.Properties) > 0:
 		m := map[string]any{}
-		for k, p := range s.Properties {
+		for _, k := range slices.Sorted(maps.Keys(s.Properties)) { // sorted: the rng's draws must not follow map order
 			if !slices.Contains(s.Required, k) && rng.IntN(10) < 3 {
 				continue
 			}
-			m[k] = sampleValue(rng, p.Value, depth+1)
+			m[k] = sampleValue(rng, s.Properties[k].Value, depth+1)
 		}
 		if len(s.Properties) == 0 && s.AdditionalProperties.Schema != nil {
 			for range 1 + rng.IntN(3) {
