@@ -48,6 +48,16 @@ type Config struct {
 	// with a new initial sequence number always starts a new connection.
 	// 0 means 10 seconds.
 	TimeWait time.Duration
+	// ReorderWindow is how long, in packet time, a hole in one direction
+	// may stay open after the peer acknowledged the bytes in it, before the
+	// assembler takes them for lost by the capture and skips them (a Gap,
+	// counted in Stats.GapsAck). The copies of a mirror port and the CPUs
+	// of the capturing host reorder frames slightly: a segment may reach
+	// the sensor after the acknowledgment of a later one. The data behind
+	// the hole waits meanwhile (within MaxBufferedBytesPerConn; a full
+	// buffer skips the acknowledged hole at once). 0 means 10ms; at most
+	// a minute.
+	ReorderWindow time.Duration
 }
 
 // Defaults applied for zero Config fields.
@@ -58,7 +68,11 @@ const (
 	DefaultIdleTimeout             = 2 * time.Minute
 	DefaultHandshakeTimeout        = 30 * time.Second
 	DefaultTimeWait                = 10 * time.Second
+	DefaultReorderWindow           = 10 * time.Millisecond
 )
+
+// maxReorderWindow bounds Config.ReorderWindow (half.ackSince's range).
+const maxReorderWindow = time.Minute
 
 // maxConnectionsLimit keeps slab indices in an int32.
 const maxConnectionsLimit = 1 << 30
@@ -80,6 +94,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("reassembly: Config.HandshakeTimeout %v is negative", c.HandshakeTimeout)
 	case c.TimeWait < 0:
 		return c, fmt.Errorf("reassembly: Config.TimeWait %v is negative", c.TimeWait)
+	case c.ReorderWindow < 0 || c.ReorderWindow > maxReorderWindow:
+		return c, fmt.Errorf("reassembly: Config.ReorderWindow %v out of range [0, %v]", c.ReorderWindow, maxReorderWindow)
 	}
 	if c.MaxConnections == 0 {
 		c.MaxConnections = DefaultMaxConnections
@@ -98,6 +114,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.TimeWait == 0 {
 		c.TimeWait = DefaultTimeWait
+	}
+	if c.ReorderWindow == 0 {
+		c.ReorderWindow = DefaultReorderWindow
 	}
 	if int64(c.MaxBufferedBytesPerConn) > c.MaxBufferedBytes {
 		return c, fmt.Errorf("reassembly: Config.MaxBufferedBytesPerConn %d exceeds Config.MaxBufferedBytes %d",
@@ -229,6 +248,14 @@ type Assembler struct {
 	lastScan int64
 	started  bool
 
+	// ackWaits are the connections with an acknowledged hole waiting out
+	// the reorder window (flag cAckWait), oldest first from ackHead.
+	// An entry whose connection has since been released or reused is
+	// recognised by the flag and skipped.
+	ackWaits      []ackWait
+	ackHead       int
+	reorderMicros uint32 // Config.ReorderWindow
+
 	stats   Stats
 	metrics *metrics // nil without a registerer
 
@@ -250,7 +277,7 @@ func NewAssembler(cfg Config, factory StreamFactory, reg prometheus.Registerer) 
 	if factory == nil {
 		return nil, errors.New("reassembly: NewAssembler: nil StreamFactory")
 	}
-	a := &Assembler{cfg: cfg, factory: factory, t: newTable()}
+	a := &Assembler{cfg: cfg, factory: factory, t: newTable(), reorderMicros: uint32(cfg.ReorderWindow / time.Microsecond)}
 	if reg != nil {
 		m, err := newMetrics(reg)
 		if err != nil {
@@ -290,6 +317,9 @@ func (a *Assembler) HandlePacket(p *capture.Packet) {
 		if !a.started {
 			a.started, a.lastScan = true, ts
 		}
+	}
+	if a.ackHead < len(a.ackWaits) && a.ackWaits[a.ackHead].due <= a.now {
+		a.ackWaitsDue()
 	}
 	if a.now-a.lastScan >= scanInterval {
 		a.maintain()

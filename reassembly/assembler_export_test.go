@@ -44,6 +44,18 @@ func (a *Assembler) CheckInvariants() error {
 	if onLists != t.used {
 		return fmt.Errorf("%d conns on lists, %d used", onLists, t.used)
 	}
+	if n := len(a.ackWaits) - a.ackHead; n < 0 || n > a.cfg.MaxConnections {
+		return fmt.Errorf("%d connections waiting out the reorder window, cap %d", n, a.cfg.MaxConnections)
+	}
+	waiting := map[int32]bool{}
+	for _, w := range a.ackWaits[a.ackHead:] {
+		waiting[w.ci] = true
+	}
+	for _, i := range t.byKey {
+		if t.at(i).flags&cAckWait != 0 && !waiting[i] {
+			return fmt.Errorf("conn %d waits out the reorder window but is not on ackWaits", i)
+		}
+	}
 	var held int64
 	nbuf := 0
 	for _, i := range t.byKey {

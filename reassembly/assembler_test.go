@@ -293,6 +293,55 @@ func TestAssembler(t *testing.T) {
 			stats:   statsWant{"Gaps": 1, "GapsAck": 1, "BytesLost": 4, "OutOfOrder": 1},
 		},
 		{
+			// A pure acknowledgment does not order any data after the
+			// bytes it acknowledges: the hole waits out the reorder window.
+			name: "pure ack of a lost segment: gap once the reorder window has passed",
+			pkts: with(handshake, cd(1, "aaaa"), cd(9, "cccc"), pkt{flags: fACK, seq: 1, ack: 13},
+				pkt{flags: fACK, seq: 1, ack: 13}.After(reassembly.DefaultReorderWindow)),
+			flushAt: time.Second,
+			want:    []string{`C"aaaa" C<gap 4> C"cccc" <close end_of_input>`},
+			stats:   statsWant{"Gaps": 1, "GapsAck": 1, "GapsClose": 0, "BytesLost": 4},
+		},
+		{
+			// A mirror port, or the capturing host's CPUs, deliver a
+			// segment after the acknowledgment of a later one.
+			name: "pure ack, reordered: the acknowledged segment arrives within the reorder window, no gap",
+			pkts: with(handshake, cd(1, "aaaa"), cd(9, "cccc"), pkt{flags: fACK, seq: 1, ack: 13},
+				cd(5, "bbbb").After(reassembly.DefaultReorderWindow-time.Microsecond),
+				pkt{flags: fACK, seq: 1, ack: 13}.After(time.Second)),
+			flushAt: 2 * time.Second,
+			want:    []string{`C"aaaabbbbcccc" <close end_of_input>`},
+			stats:   statsWant{"Gaps": 0, "Duplicates": 0, "OutOfOrder": 1},
+		},
+		{
+			name: "pure ack: the reorder window passes by the packets of other connections",
+			pkts: with(handshake, cd(1, "aaaa"), cd(9, "cccc"), pkt{flags: fACK, seq: 1, ack: 13},
+				cd(1, "x").On(1).After(reassembly.DefaultReorderWindow)),
+			flows:   []flow{defaultFlow, flowN(1)},
+			flushAt: time.Second,
+			want:    []string{`C"aaaa" C<gap 4> C"cccc" <close end_of_input>`, `C"x" <close end_of_input>`},
+			stats:   statsWant{"Gaps": 1, "GapsAck": 1, "GapsClose": 0},
+		},
+		{
+			// Data carrying the acknowledgment is delivered after the
+			// bytes it acknowledges: a waiting hole is skipped at once.
+			name: "pure ack, then data acknowledging the same bytes: gap at once",
+			pkts: with(handshake, cd(1, "aaaa"), cd(9, "cccc"), pkt{flags: fACK, seq: 1, ack: 13},
+				sd(1, "ok").Ack(13)),
+			flushAt: time.Second,
+			want:    []string{`C"aaaa" C<gap 4> C"cccc" S"ok" <close end_of_input>`},
+			stats:   statsWant{"Gaps": 1, "GapsAck": 1},
+		},
+		{
+			name: "a full connection buffer skips a hole acknowledged by a pure ack at once",
+			cfg:  reassembly.Config{MaxBufferedBytesPerConn: 100},
+			pkts: with(handshake, cd(1, "a"), cd(3, strings.Repeat("c", 64)), pkt{flags: fACK, seq: 1, ack: 67},
+				cd(67, strings.Repeat("d", 64))),
+			flushAt: time.Second,
+			want:    []string{`C"a" C<gap 1> C"` + strings.Repeat("c", 64) + strings.Repeat("d", 64) + `" <close end_of_input>`},
+			stats:   statsWant{"Gaps": 1, "GapsAck": 1, "ConnBufferLimitHits": 0},
+		},
+		{
 			name: "lost segment: ack arrives first, gap when later data arrives",
 			pkts: with(handshake, cd(1, "aaaa"), sd(1, "ok").Ack(9), cd(9, "cccc")),
 			// The ack alone (nothing waiting) reports no gap; the data after
@@ -606,6 +655,8 @@ func TestNewAssemblerConfig(t *testing.T) {
 		{"negative IdleTimeout", reassembly.Config{IdleTimeout: -time.Second}, &reassemblytest.Recorder{}, "IdleTimeout"},
 		{"negative HandshakeTimeout", reassembly.Config{HandshakeTimeout: -time.Second}, &reassemblytest.Recorder{}, "HandshakeTimeout"},
 		{"negative TimeWait", reassembly.Config{TimeWait: -time.Second}, &reassemblytest.Recorder{}, "TimeWait"},
+		{"negative ReorderWindow", reassembly.Config{ReorderWindow: -time.Millisecond}, &reassemblytest.Recorder{}, "ReorderWindow"},
+		{"ReorderWindow over a minute", reassembly.Config{ReorderWindow: 2 * time.Minute}, &reassemblytest.Recorder{}, "ReorderWindow"},
 		{"nil factory", reassembly.Config{}, nil, "nil StreamFactory"},
 	}
 	for _, tc := range tests {

@@ -48,6 +48,7 @@ const (
 	cHandshake                        // a SYN or SYN-ACK was seen when the connection started
 	cNoPayload                        // the handler declined more payload (Data returned false) or the factory returned nil
 	cHandlerNew                       // the factory has been asked for a handler (never ask twice)
+	cAckWait                          // on Assembler.ackWaits: an acknowledged hole waits out the reorder window
 )
 
 // halfFlags are per-direction state bits.
@@ -77,7 +78,13 @@ type half struct {
 	ack    uint32 // highest ack from the peer beyond next (hAckAhead)
 	finSeq uint32 // sequence number the FIN occupies (hFIN)
 	flags  halfFlags
-	segs   []segment // out-of-order segments, sorted by seq, non-overlapping, all after next
+	// ackSince is when (assembler clock in microseconds, modulo 2^32) the
+	// peer's acknowledgments went beyond next (hAckAhead): the start of
+	// the reorder window of the bytes it acknowledged and the sensor has
+	// not seen. Differences stay exact for 71 minutes, far beyond any
+	// window (a wrapped one only delays a skip to a later packet).
+	ackSince uint32
+	segs     []segment // out-of-order segments, sorted by seq, non-overlapping, all after next
 }
 
 // conn is one tracked TCP connection. Direction 0 carries packets whose

@@ -66,10 +66,10 @@ func (a *Assembler) segment(ci int32, c *conn, d int, p *capture.Packet) {
 	}
 
 	// The acknowledgment first: the peer had those bytes before it sent
-	// this packet's payload, so a hole it confirms is skipped (and the data
-	// waiting behind it delivered) before this payload is.
+	// this packet's payload (or FIN), so a hole it confirms is skipped (and
+	// the data waiting behind it delivered) before this payload is.
 	if p.Flags&capture.FlagACK != 0 {
-		a.ack(ci, c, 1-d, p.Ack, ts)
+		a.ack(ci, c, 1-d, p.Ack, len(p.Payload) > 0 || p.Flags&capture.FlagFIN != 0, ts)
 		if c.list == listClosed {
 			return
 		}
@@ -115,11 +115,20 @@ func (a *Assembler) data(ci int32, c *conn, d int, seq uint32, p []byte, ts time
 			return
 		}
 		if a.buffer(ci, c, d, seq, p, ts) {
-			a.tryAckGap(ci, c, d, ts)
+			a.tryAckGap(ci, c, d, ts, false)
 			return
 		}
-		// The segment does not fit in the connection's buffer: skip the
-		// oldest hole and deliver what follows it, then try again.
+		// The segment does not fit in the connection's buffer. A hole the
+		// peer acknowledged is skipped at once, without waiting out the
+		// reorder window; failing that, the oldest hole is. Then try again.
+		next := h.next
+		a.tryAckGap(ci, c, d, ts, true)
+		if c.list == listClosed || c.flags&cNoPayload != 0 || h.flags&hFinDone != 0 {
+			return
+		}
+		if h.next != next {
+			continue
+		}
 		a.stats.ConnBufferLimitHits++
 		if !a.skipOldest(ci, c, d, seq) {
 			// The new segment is the oldest data held: skip to it.
@@ -413,7 +422,7 @@ func (a *Assembler) fin(ci int32, c *conn, d int, finSeq uint32, ts time.Time) b
 	if !a.checkFin(ci, c, d, ts) {
 		return false
 	}
-	a.tryAckGap(ci, c, d, ts)
+	a.tryAckGap(ci, c, d, ts, false)
 	return c.list != listClosed
 }
 
@@ -448,25 +457,40 @@ func (a *Assembler) checkFin(ci int32, c *conn, d int, ts time.Time) bool {
 
 // ack notes that the peer of direction d acknowledged everything before
 // ack. When that is beyond what the sensor saw of d, the bytes in between
-// were lost by the capture: once data or the FIN after the hole is
-// waiting, the hole is skipped.
-func (a *Assembler) ack(ci int32, c *conn, d int, ack uint32, ts time.Time) {
+// were lost by the capture, or are still on their way to it (a mirror port
+// and the capturing host's CPUs reorder frames a little): once data or the
+// FIN after the hole is waiting and the reorder window has passed, the
+// hole is skipped. An acknowledgment carried by data or a FIN (ordered is
+// set) starts no window: that data is delivered now, after the bytes it
+// acknowledges, so they are taken for lost now.
+func (a *Assembler) ack(ci int32, c *conn, d int, ack uint32, ordered bool, ts time.Time) {
 	h := &c.half[d]
 	if h.flags&(hKnown|hFinDone) != hKnown || c.flags&cNoPayload != 0 || seqDiff(ack, h.next) <= 0 {
 		return
 	}
-	if h.flags&hAckAhead == 0 || seqDiff(ack, h.ack) > 0 {
-		h.ack = ack
+	switch {
+	case h.flags&hAckAhead == 0 || seqDiff(h.ack, h.next) <= 0:
+		// The first acknowledgment beyond what was seen (the sensor had
+		// caught up with any earlier one): the reorder window starts.
+		h.ack, h.ackSince = ack, a.micros()
 		h.flags |= hAckAhead
+	case seqDiff(ack, h.ack) > 0:
+		h.ack = ack
 	}
-	a.tryAckGap(ci, c, d, ts)
+	if ordered {
+		h.ackSince = a.micros() - a.reorderMicros
+	}
+	a.tryAckGap(ci, c, d, ts, false)
 }
 
 // tryAckGap skips the hole at the head of direction d when the peer has
 // acknowledged everything up to the data (or FIN) waiting behind it: the
 // receiver got those bytes, only the sensor missed them, and no
-// retransmission will come. A hole only partly acknowledged is left open.
-func (a *Assembler) tryAckGap(ci int32, c *conn, d int, ts time.Time) {
+// retransmission will come. Unless force is set, the hole is skipped only
+// once the reorder window since the acknowledgment has passed; until then
+// the connection waits on a.ackWaits. A hole only partly acknowledged is
+// left open.
+func (a *Assembler) tryAckGap(ci int32, c *conn, d int, ts time.Time, force bool) {
 	h := &c.half[d]
 	for h.flags&hAckAhead != 0 && c.flags&cNoPayload == 0 && c.list != listClosed {
 		var first uint32
@@ -481,11 +505,65 @@ func (a *Assembler) tryAckGap(ci int32, c *conn, d int, ts time.Time) {
 		if seqDiff(first, h.next) <= 0 || seqDiff(h.ack, first) < 0 {
 			return
 		}
+		if waited := a.micros() - h.ackSince; !force && waited < a.reorderMicros && a.waitAck(ci, c, a.reorderMicros-waited) {
+			return
+		}
 		a.gap(c, d, first, ts, gapAck)
 		var ov bool
 		if !a.drain(ci, c, d, 0, nil, &ov, ts) || h.flags&hFinDone != 0 {
 			return
 		}
+	}
+}
+
+// ackWait is a connection waiting on Assembler.ackWaits.
+type ackWait struct {
+	ci  int32
+	due int64 // assembler clock at which its hole is looked at again
+}
+
+// micros is the assembler clock in microseconds, modulo 2^32 (half.ackSince).
+func (a *Assembler) micros() uint32 { return uint32(a.now / int64(time.Microsecond)) }
+
+// waitAck puts connection c on a.ackWaits, due in left microseconds of
+// packet time, unless it is there already. It reports false, and the hole
+// is to be skipped now, when the list holds as many entries as there may
+// be connections, which keeps it bounded whatever the packets' times.
+func (a *Assembler) waitAck(ci int32, c *conn, left uint32) bool {
+	if c.flags&cAckWait != 0 {
+		return true
+	}
+	if len(a.ackWaits)-a.ackHead >= a.cfg.MaxConnections {
+		return false
+	}
+	c.flags |= cAckWait
+	a.ackWaits = append(a.ackWaits, ackWait{ci: ci, due: a.now + int64(left)*int64(time.Microsecond)})
+	return true
+}
+
+// ackWaitsDue looks again at the acknowledged holes whose reorder window
+// has passed by the assembler clock. Entries of connections released
+// since (their slot free or reused: no cAckWait) are dropped; a hole whose
+// window was restarted meanwhile waits again.
+func (a *Assembler) ackWaitsDue() {
+	for a.ackHead < len(a.ackWaits) && a.ackWaits[a.ackHead].due <= a.now {
+		w := a.ackWaits[a.ackHead]
+		a.ackHead++
+		c := a.t.at(w.ci)
+		if c.flags&cAckWait == 0 {
+			continue
+		}
+		c.flags &^= cAckWait
+		for d := range c.half {
+			a.tryAckGap(w.ci, c, d, a.nowTime, false)
+		}
+	}
+	switch {
+	case a.ackHead == len(a.ackWaits):
+		a.ackWaits, a.ackHead = a.ackWaits[:0], 0
+	case a.ackHead >= 1024 && 2*a.ackHead >= len(a.ackWaits):
+		n := copy(a.ackWaits, a.ackWaits[a.ackHead:])
+		a.ackWaits, a.ackHead = a.ackWaits[:n], 0
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -61,6 +62,7 @@ func addPipelineFlags(fs *pflag.FlagSet) {
 	fs.Int("max-connections", 0, "TCP connections tracked per worker before the least recently active is evicted (0: derived from --memory-limit, at most 1048576)")
 	fs.String("max-reassembly-memory", "0", "out-of-order bytes buffered per worker, e.g. 256MiB (0: derived from --memory-limit, at most 256 MiB)")
 	fs.Duration("idle-timeout", 0, "close connections idle this long in packet time (0: 2m)")
+	fs.Duration("reorder-window", 0, "wait this long in packet time for a segment the peer already acknowledged before taking it for lost by the capture (0: 10ms; at most 1m)")
 	fs.String("max-header-bytes", "0", "header block size limit per HTTP message (0: 64 KiB)")
 	fs.Int("max-headers", 0, "header count limit per HTTP message (0: 256)")
 	fs.String("max-body-bytes", "0", "body bytes captured per HTTP message (0: 1 MiB, less if --memory-limit needs it; -1: none)")
@@ -102,6 +104,10 @@ func pipelineConfigFrom(v *viper.Viper) (pipelineConfig, error) {
 	cfg.Reassembly.IdleTimeout = v.GetDuration("idle-timeout")
 	if cfg.Reassembly.IdleTimeout < 0 {
 		errs = append(errs, "--idle-timeout: must not be negative")
+	}
+	cfg.Reassembly.ReorderWindow = v.GetDuration("reorder-window")
+	if w := cfg.Reassembly.ReorderWindow; w < 0 || w > time.Minute {
+		errs = append(errs, fmt.Sprintf("--reorder-window: %v is not between 0 and 1m", w))
 	}
 	cfg.HTTP.MaxHeaderBytes = int(size("max-header-bytes"))
 	cfg.HTTP.MaxHeaders = nonNeg("max-headers")

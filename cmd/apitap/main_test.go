@@ -102,6 +102,7 @@ func TestErrors(t *testing.T) {
 		{"directory", []string{"analyze", tmp}, 1, []string{"is a directory"}},
 		{"no files", []string{"analyze"}, 1, []string{"requires at least 1 arg"}},
 		{"bad workers", []string{"analyze", demo, "--workers", "0"}, 2, []string{"--workers"}},
+		{"bad reorder window", []string{"analyze", demo, "--reorder-window", "2m"}, 2, []string{"--reorder-window", "2m0s is not between 0 and 1m"}},
 		{"bad size", []string{"analyze", demo, "--max-body-bytes", "lots"}, 2, []string{"--max-body-bytes", `"lots" is not a size`}},
 		{"unknown flag", []string{"analyze", demo, "--frobnicate"}, 2, []string{"unknown flag: --frobnicate"}},
 		{"bad progress", []string{"analyze", demo, "--progress", "sometimes"}, 2, []string{"--progress"}},
