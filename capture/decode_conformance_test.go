@@ -6,11 +6,13 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -71,15 +73,14 @@ func decReadTrace(t *testing.T, path string) DecoderStats {
 
 // tsharkTCP counts the frames in which tshark (with IP reassembly, its
 // default) finds a TCP header outside an ICMP error quotation.
-func tsharkTCP(t *testing.T, tshark, path string, decodeAs ...string) uint64 {
-	t.Helper()
+func tsharkTCP(tshark, path string, decodeAs ...string) (uint64, error) {
 	args := append([]string{"-n", "-r", path}, decodeAs...)
 	args = append(args, "-Y", "tcp && !icmp && !icmpv6", "-T", "fields", "-e", "frame.number")
 	out, err := exec.Command(tshark, args...).Output()
 	if err != nil {
-		t.Fatalf("tshark %s: %v", path, err)
+		return 0, fmt.Errorf("tshark %s: %w", path, err)
 	}
-	return uint64(bytes.Count(out, []byte("\n")))
+	return uint64(bytes.Count(out, []byte("\n"))), nil
 }
 
 // tsharkDecodeAs tells tshark about encapsulations it does not find by
@@ -138,13 +139,30 @@ func TestDecodeConformanceZeek(t *testing.T) {
 	if len(traces) < 100 {
 		t.Fatalf("INDEX.tsv lists only %d traces", len(traces))
 	}
+	// tshark takes about a second per trace, most of it waiting: ask it
+	// about all the traces first, eight at a time.
+	wants := make([]uint64, len(traces))
+	errs := make([]error, len(traces))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i, trace := range traces {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			wants[i], errs[i] = tsharkTCP(tshark, filepath.Join(decZeekDir, trace), tsharkDecodeAs[trace]...)
+		})
+	}
+	wg.Wait()
 	var total DecoderStats
-	for _, trace := range traces {
+	for i, trace := range traces {
 		t.Run(trace, func(t *testing.T) {
+			if errs[i] != nil {
+				t.Fatal(errs[i])
+			}
 			path := filepath.Join(decZeekDir, trace)
 			s := decReadTrace(t, path)
 			total.Add(s)
-			want := tsharkTCP(t, tshark, path, tsharkDecodeAs[trace]...)
+			want := wants[i]
 			if diff, ok := tsharkDifferences[trace]; ok {
 				if s.TCP != diff.tcp {
 					t.Errorf("TCP = %d, recorded %d (tshark %d: %s)", s.TCP, diff.tcp, want, diff.reason)
