@@ -3,7 +3,6 @@ package synth
 import (
 	"bufio"
 	"bytes"
-	"encoding/binary"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -266,7 +265,6 @@ func parseHTTP(t *testing.T, c2s, s2c []byte) []parsedExchange {
 }
 
 // be32 reads a big-endian uint32 (test helper for raw header checks).
-func be32(b []byte) uint32 { return binary.BigEndian.Uint32(b) }
 
 func newTestRand() *rand.Rand { return rand.New(rand.NewPCG(1, 2)) }
 

@@ -169,17 +169,10 @@ func (c *conn) decideRoles(side int, isRequest bool) {
 	}
 }
 
-// reqDir and respDir return the directions by role; they are only
-// meaningful once roles are decided.
+// reqDir returns the requests' direction; it is only meaningful once
+// roles are decided.
 func (c *conn) reqDir() *dir {
 	if c.dirs[0].role == roleRequest {
-		return &c.dirs[0]
-	}
-	return &c.dirs[1]
-}
-
-func (c *conn) respDir() *dir {
-	if c.dirs[0].role == roleResponse {
 		return &c.dirs[0]
 	}
 	return &c.dirs[1]

@@ -24,14 +24,13 @@ type decoders struct {
 	// src reads the body being decoded. It is a *bytes.Reader because the
 	// flate decoder (gzip, deflate) reads that type through a fast path
 	// instead of an interface call per byte; it is reused for every body.
-	src  bytes.Reader
-	gz   *gzip.Reader
-	zl   io.ReadCloser
-	fl   io.ReadCloser
-	br   *brotli.Reader
-	zs   *zstd.Decoder
-	out  [2][]byte
-	stop bool // a decoder could not be created (zstd options): treat as unsupported
+	src bytes.Reader
+	gz  *gzip.Reader
+	zl  io.ReadCloser
+	fl  io.ReadCloser
+	br  *brotli.Reader
+	zs  *zstd.Decoder
+	out [2][]byte
 }
 
 // decodeResult is how one decoding step ended.

@@ -375,13 +375,6 @@ func (d *dir) addTrailers(block []byte) {
 	h.appendFields(d, block, n)
 }
 
-func firstLine(block []byte) []byte {
-	if i := bytes.IndexByte(block, '\n'); i >= 0 {
-		return block[:i+1]
-	}
-	return block
-}
-
 // splitTarget derives the path (target without query and fragment; for
 // absolute-form also without scheme and authority) and, for absolute-form,
 // the authority without user information. The results are substrings of

@@ -35,7 +35,6 @@ func GapC(n int) step               { return step{kind: 'g', client: true, n: n}
 func GapS(n int) step               { return step{kind: 'g', n: n} }
 func FinC() step                    { return step{kind: 'f', client: true} }
 func FinS() step                    { return step{kind: 'f'} }
-func crlf(lines ...string) string   { return strings.Join(lines, "\r\n") }
 func msg(lines ...string) string    { return strings.Join(lines, "\r\n") + "\r\n\r\n" }
 func lfmsg(lines ...string) string  { return strings.Join(lines, "\n") + "\n\n" }
 func repeat(s string, n int) string { return strings.Repeat(s, n) }
