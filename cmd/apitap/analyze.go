@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -42,7 +43,9 @@ JSON, the inferred OpenAPI document, and its comparison with a published one.`,
 	cmd.Flags().Bool("table", true, `print the endpoint inventory as a table on stdout (not when another output goes to stdout with "-")`)
 	// For profiling the pipeline (docs/PERFORMANCE.md), not for users.
 	cmd.Flags().String("cpuprofile", "", "write a CPU profile of the run to this file")
+	cmd.Flags().String("memprofile", "", "write an allocation profile of the run (every allocation sampled, by bytes and count) to this file")
 	_ = cmd.Flags().MarkHidden("cpuprofile")
+	_ = cmd.Flags().MarkHidden("memprofile")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		v, cfg, logger, err := pipelineSetup(cmd)
 		if err != nil {
@@ -58,32 +61,55 @@ JSON, the inferred OpenAPI document, and its comparison with a published one.`,
 		// Files are read as fast as the workers go: never drop.
 		cfg.Engine.Block = true
 		cfg.Queue.Block = true
-		if path := v.GetString("cpuprofile"); path != "" {
-			stopProfile, err := startCPUProfile(path)
-			if err != nil {
-				return err
-			}
-			defer stopProfile()
+		stopProfiles, err := startProfiles(v.GetString("cpuprofile"), v.GetString("memprofile"))
+		if err != nil {
+			return err
 		}
+		defer stopProfiles()
 		return runAnalyze(cmd.Context(), args, cfg, logger, cmd.InOrStdin(), cmd.OutOrStdout(), stderr, progress, v.GetBool("quiet"))
 	}
 	return cmd
 }
 
-// startCPUProfile writes a CPU profile to path until the returned function
-// is called.
-func startCPUProfile(path string) (stop func(), err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("--cpuprofile: %w", err)
+// startProfiles writes a CPU profile to cpuPath and an allocation profile
+// to memPath (either "" for none) of what runs until the returned function
+// is called. Errors name the flag.
+func startProfiles(cpuPath, memPath string) (stop func(), err error) {
+	var cpu, mem *os.File
+	rate := runtime.MemProfileRate
+	if cpuPath != "" {
+		if cpu, err = os.Create(cpuPath); err != nil {
+			return nil, fmt.Errorf("--cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(cpu); err != nil {
+			cpu.Close()
+			return nil, fmt.Errorf("--cpuprofile: %w", err)
+		}
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	if memPath != "" {
+		if mem, err = os.Create(memPath); err != nil {
+			if cpu != nil {
+				pprof.StopCPUProfile()
+				cpu.Close()
+			}
+			return nil, fmt.Errorf("--memprofile: %w", err)
+		}
+		// A finer sampling than the default one in 512 KiB, so that the
+		// per-transaction allocations show.
+		runtime.MemProfileRate = 4096
 	}
 	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
+		if cpu != nil {
+			pprof.StopCPUProfile()
+			cpu.Close()
+		}
+		if mem != nil {
+			if err := pprof.Lookup("allocs").WriteTo(mem, 0); err != nil {
+				fmt.Fprintf(os.Stderr, "apitap: --memprofile: %v\n", err)
+			}
+			mem.Close()
+			runtime.MemProfileRate = rate
+		}
 	}, nil
 }
 

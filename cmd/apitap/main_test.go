@@ -73,6 +73,28 @@ func TestDemo(t *testing.T) {
 	}
 }
 
+// TestProfiles checks the profiling flags (docs/PERFORMANCE.md): each
+// writes a gzip-compressed pprof file.
+func TestProfiles(t *testing.T) {
+	dir := t.TempDir()
+	cpu, mem := filepath.Join(dir, "cpu.prof"), filepath.Join(dir, "mem.prof")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"analyze", filepath.Join("testdata", "demo", "demo.pcap"), "--table=false", "--quiet",
+		"--cpuprofile", cpu, "--memprofile", mem}, nil, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, path := range []string{cpu, mem} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) < 64 || b[0] != 0x1f || b[1] != 0x8b {
+			t.Errorf("%s: %d bytes, not a gzip-compressed profile", filepath.Base(path), len(b))
+		}
+	}
+}
+
 // TestErrors checks that bad input and bad settings give one clear line
 // naming the problem, and the right exit code.
 func TestErrors(t *testing.T) {
@@ -102,6 +124,7 @@ func TestErrors(t *testing.T) {
 		{"directory", []string{"analyze", tmp}, 1, []string{"is a directory"}},
 		{"no files", []string{"analyze"}, 1, []string{"requires at least 1 arg"}},
 		{"bad workers", []string{"analyze", demo, "--workers", "0"}, 2, []string{"--workers"}},
+		{"bad memprofile", []string{"analyze", demo, "--memprofile", filepath.Join(tmp, "no", "such", "mem.prof")}, 1, []string{"--memprofile", "no such file"}},
 		{"bad reorder window", []string{"analyze", demo, "--reorder-window", "2m"}, 2, []string{"--reorder-window", "2m0s is not between 0 and 1m"}},
 		{"bad size", []string{"analyze", demo, "--max-body-bytes", "lots"}, 2, []string{"--max-body-bytes", `"lots" is not a size`}},
 		{"unknown flag", []string{"analyze", demo, "--frobnicate"}, 2, []string{"unknown flag: --frobnicate"}},
