@@ -18,6 +18,17 @@ func TestRecordBufferRetain(t *testing.T) {
 	}
 	free := newBlockList()
 	b := newRecordBuffer(bytes.NewReader(stream), 512<<10, free)
+	// next peeks record i and checks its bytes; when says at which stage.
+	next := func(i int, when string) []byte {
+		p, err := b.peek(rec)
+		if err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+		if !bytes.Equal(p, stream[i*rec:(i+1)*rec]) {
+			t.Fatalf("record %d%s: wrong bytes", i, when)
+		}
+		return p
+	}
 
 	type kept struct {
 		blk  *block
@@ -26,13 +37,7 @@ func TestRecordBufferRetain(t *testing.T) {
 	}
 	var held []kept
 	for i := 0; i < 300; i++ {
-		p, err := b.peek(rec)
-		if err != nil {
-			t.Fatalf("record %d: %v", i, err)
-		}
-		if !bytes.Equal(p, stream[i*rec:(i+1)*rec]) {
-			t.Fatalf("record %d: wrong bytes", i)
-		}
+		p := next(i, "")
 		if i%7 == 0 { // an Engine batch retains the block of this record
 			b.cur.retain()
 			held = append(held, kept{b.cur, p, stream[i*rec : (i+1)*rec]})
@@ -63,13 +68,7 @@ func TestRecordBufferRetain(t *testing.T) {
 	reused := false
 	var again []*block
 	for i := 350; i < 400; i++ {
-		p, err := b.peek(rec)
-		if err != nil {
-			t.Fatalf("record %d: %v", i, err)
-		}
-		if !bytes.Equal(p, stream[i*rec:(i+1)*rec]) {
-			t.Fatalf("record %d after reuse: wrong bytes", i)
-		}
+		next(i, " after reuse")
 		reused = reused || seen[b.cur]
 		b.cur.retain() // force a new block at every refill
 		again = append(again, b.cur)

@@ -61,7 +61,7 @@ JSON, the inferred OpenAPI document, and its comparison with a published one.`,
 		// Files are read as fast as the workers go: never drop.
 		cfg.Engine.Block = true
 		cfg.Queue.Block = true
-		stopProfiles, err := startProfiles(v.GetString("cpuprofile"), v.GetString("memprofile"))
+		stopProfiles, err := startProfiles(v.GetString("cpuprofile"), v.GetString("memprofile"), stderr)
 		if err != nil {
 			return err
 		}
@@ -73,44 +73,47 @@ JSON, the inferred OpenAPI document, and its comparison with a published one.`,
 
 // startProfiles writes a CPU profile to cpuPath and an allocation profile
 // to memPath (either "" for none) of what runs until the returned function
-// is called. Errors name the flag.
-func startProfiles(cpuPath, memPath string) (stop func(), err error) {
+// is called. Errors name the flag; a profile that cannot be written at the
+// end is reported on stderr.
+func startProfiles(cpuPath, memPath string, stderr io.Writer) (stop func(), err error) {
 	var cpu, mem *os.File
 	rate := runtime.MemProfileRate
-	if cpuPath != "" {
-		if cpu, err = os.Create(cpuPath); err != nil {
-			return nil, fmt.Errorf("--cpuprofile: %w", err)
-		}
-		if err := pprof.StartCPUProfile(cpu); err != nil {
-			cpu.Close()
-			return nil, fmt.Errorf("--cpuprofile: %w", err)
-		}
-	}
-	if memPath != "" {
-		if mem, err = os.Create(memPath); err != nil {
-			if cpu != nil {
-				pprof.StopCPUProfile()
-				cpu.Close()
-			}
-			return nil, fmt.Errorf("--memprofile: %w", err)
-		}
-		// A finer sampling than the default one in 512 KiB, so that the
-		// per-transaction allocations show.
-		runtime.MemProfileRate = 4096
-	}
-	return func() {
+	stop = func() {
 		if cpu != nil {
 			pprof.StopCPUProfile()
 			cpu.Close()
 		}
 		if mem != nil {
 			if err := pprof.Lookup("allocs").WriteTo(mem, 0); err != nil {
-				fmt.Fprintf(os.Stderr, "apitap: --memprofile: %v\n", err)
+				fmt.Fprintf(stderr, "apitap: --memprofile: %v\n", err)
 			}
 			mem.Close()
 			runtime.MemProfileRate = rate
 		}
-	}, nil
+	}
+	if cpuPath != "" {
+		f, err := os.Create(cpuPath)
+		if err != nil {
+			return nil, fmt.Errorf("--cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("--cpuprofile: %w", err)
+		}
+		cpu = f
+	}
+	if memPath != "" {
+		f, err := os.Create(memPath)
+		if err != nil {
+			stop()
+			return nil, fmt.Errorf("--memprofile: %w", err)
+		}
+		mem = f
+		// A finer sampling than the default one in 512 KiB, so that the
+		// per-transaction allocations show.
+		runtime.MemProfileRate = 4096
+	}
+	return stop, nil
 }
 
 func wantProgress(mode string, stderr io.Writer) (bool, error) {

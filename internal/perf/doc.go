@@ -20,8 +20,8 @@
 // unless a binary is given, then runs the commands interleaved, reading the
 // capture before each run so that every command finds it in the page cache:
 // each round runs the four apitap commands and the sharded reference, in an
-// order that rotates by one command from round to round, and, on rounds spread evenly over the run,
-// tshark, last. Every apitap command runs with --table=false (no inventory
+// order that rotates by one command from round to round, and, on rounds
+// spread evenly over the run, tshark, last. Every apitap command runs with --table=false (no inventory
 // table; its standard output is discarded anyway). Every command writes its
 // output to a new file in the cache directory, on the same disk as the
 // capture, as a user would; before each run the previous output is removed

@@ -508,10 +508,9 @@ const endpointField = `,"endpoint":"`
 
 // checkOutput counts the records of a run's outputs (summed over its
 // processes): apitap must have written one transaction per exchange of the
-// capture, with analysis on
-// at least one of them attributed to an endpoint (the line carries
-// "endpoint"), with --analyze=false none; tshark's request and response
-// lines are counted for the report.
+// capture, with analysis on at least one of them attributed to an endpoint
+// (the line carries "endpoint"), with --analyze=false none; tshark's
+// request and response lines are counted for the report.
 func checkOutput(r *RunResult, capInfo CaptureInfo) error {
 	for _, path := range r.outPaths {
 		if err := countOutput(r, path); err != nil {
