@@ -831,7 +831,7 @@ func TestHostURL(t *testing.T) {
 			if host == "" {
 				return
 			}
-			h, _ := serverHostBase(&openapi3.Server{URL: hostURL(host)})
+			h, _ := ServerHostBase(&openapi3.Server{URL: hostURL(host)})
 			if h != strings.ToLower(host) {
 				t.Errorf("round trip through Templates gives host %q", h)
 			}

@@ -31,6 +31,12 @@ func Load(path string) (*openapi3.T, error) {
 	if err != nil {
 		return nil, fmt.Errorf("openapi: load: %w", err)
 	}
+	return LoadData(data, path)
+}
+
+// LoadData is Load for a document already read: path names it in errors
+// and is where its relative $refs are resolved from.
+func LoadData(data []byte, path string) (*openapi3.T, error) {
 	doc, err := loadData(data, path)
 	if err != nil {
 		return nil, fmt.Errorf("openapi: load %s: %w", path, err)
@@ -212,7 +218,7 @@ func collect(doc *openapi3.T) []docOp {
 				if s == nil {
 					continue
 				}
-				host, base := serverHostBase(s)
+				host, base := ServerHostBase(s)
 				o := Operation{Host: host, Method: method, Template: base + path}
 				if seen[o] {
 					continue
@@ -244,10 +250,14 @@ func lessOp(a, b Operation) bool {
 	return a.Host < b.Host
 }
 
-// serverHostBase splits a server URL (variables replaced by their
-// defaults) into its host and base path ("" or "/api/v1", without a
-// trailing slash).
-func serverHostBase(s *openapi3.Server) (host, base string) {
+// ServerHostBase splits a server URL (variables replaced by their
+// defaults) into its host, lower case and with its port if it has one
+// ("api.example.com", "localhost:5000", "" for a relative URL), and its
+// base path ("" or "/api/v1", without a trailing slash). As in OpenAPI
+// and kin-openapi, a URL with neither a scheme nor "//" is relative to
+// the host the document is served from: "api.example.com/v1" is the
+// base path "/api.example.com/v1" on no particular host.
+func ServerHostBase(s *openapi3.Server) (host, base string) {
 	u := s.URL
 	for name, v := range s.Variables {
 		if v != nil {

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/apitap/apitap/analyze/openapi"
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
@@ -26,7 +27,7 @@ func TestConformanceScoreIdentity(t *testing.T) {
 	}
 	for _, spec := range specs {
 		t.Run(spec.Name, func(t *testing.T) {
-			doc, err := LoadSpec(spec.Path)
+			doc, err := openapi.Load(spec.Path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,11 +71,11 @@ func TestConformanceScoreRebased(t *testing.T) {
 	param := regexp.MustCompile(`\{([^}]*)\}`)
 	for _, spec := range specs {
 		t.Run(spec.Name, func(t *testing.T) {
-			orig, err := LoadSpec(spec.Path)
+			orig, err := openapi.Load(spec.Path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			rebased, err := LoadSpec(spec.Path)
+			rebased, err := openapi.Load(spec.Path)
 			if err != nil {
 				t.Fatal(err)
 			}

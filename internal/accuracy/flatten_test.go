@@ -1,13 +1,13 @@
 package accuracy
 
 import (
-	"context"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/apitap/apitap/analyze/openapi"
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
@@ -21,9 +21,7 @@ func schemaDoc(t *testing.T, version string, schemas map[string]string) *openapi
 	}
 	src := fmt.Sprintf(`{"openapi": %q, "info": {"title": "t", "version": "1"}, "paths": {},
 		"components": {"schemas": {%s}}}`, version, strings.Join(parts, ","))
-	loader := openapi3.NewLoader()
-	loader.Context = context.Background()
-	doc, err := loader.LoadFromData([]byte(src))
+	doc, err := openapi.LoadData([]byte(src), "test.json")
 	if err != nil {
 		t.Fatalf("loading %s: %v", src, err)
 	}

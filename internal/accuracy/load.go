@@ -1,30 +1,13 @@
 package accuracy
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-
-	"github.com/getkin/kin-openapi/openapi3"
 )
-
-// LoadSpec reads an OpenAPI document (3.0 or 3.1, YAML or JSON) and
-// resolves its local $refs; references to other files are refused. It
-// does not validate the document: scoring needs its structure only.
-func LoadSpec(path string) (*openapi3.T, error) {
-	loader := openapi3.NewLoader()
-	loader.IsExternalRefsAllowed = false
-	loader.Context = context.Background()
-	doc, err := loader.LoadFromFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("accuracy: loading %s: %w", path, err)
-	}
-	return doc, nil
-}
 
 // Spec is one spec of the benchmark: a directory of the specs directory
 // holding one OpenAPI document.

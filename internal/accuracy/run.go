@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+
+	"github.com/apitap/apitap/analyze/openapi"
 )
 
 // DefaultCalls is the number of calls of each operation when
@@ -150,7 +152,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	res := &Result{Seed: cfg.Seed, Calls: cfg.Calls, MinSamples: cfg.MinSamples}
 	for _, spec := range specs {
-		orig, err := LoadSpec(spec.Path)
+		orig, err := openapi.Load(spec.Path)
 		if err != nil {
 			return nil, err
 		}
@@ -178,7 +180,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			if err := analyze(ctx, apitap, rec.Pcap, out, mode); err != nil {
 				return nil, fmt.Errorf("accuracy: %s: %w", spec.Name, err)
 			}
-			inf, err := LoadSpec(out)
+			inf, err := openapi.Load(out)
 			if err != nil {
 				return nil, fmt.Errorf("accuracy: %s: the inferred document: %w", spec.Name, err)
 			}

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/apitap/apitap/analyze/openapi"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -214,7 +214,7 @@ func reportResult(t *testing.T) *Result {
 	weak := loadTestdata(t, "inferred.yaml")
 	delete(respSchema(t, weak, "/v1/users/me", "GET", "200").Properties, "tags")
 	respSchema(t, weak, "/v1/users/{userId}", "GET", "200").Properties["id"] = stringSchema()
-	literal, err := loadDataBytes(literalInferred(t))
+	literal, err := openapi.LoadData(literalInferred(t), "literal.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,10 +336,4 @@ func TestFindSpecs(t *testing.T) {
 	if _, err := FindSpecs(dir); err == nil || !strings.Contains(err.Error(), "found 2") {
 		t.Errorf("two documents in one directory: %v", err)
 	}
-}
-
-func loadDataBytes(b []byte) (*openapi3.T, error) {
-	loader := openapi3.NewLoader()
-	loader.Context = context.Background()
-	return loader.LoadFromData(b)
 }

@@ -1,10 +1,10 @@
 package accuracy
 
 import (
-	"net/url"
 	"sort"
 	"strings"
 
+	"github.com/apitap/apitap/analyze/openapi"
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
@@ -282,25 +282,8 @@ func serverPath(srv *openapi3.Server) string {
 	if srv == nil {
 		return ""
 	}
-	raw := srv.URL
-	for name, v := range srv.Variables {
-		if v != nil {
-			raw = strings.ReplaceAll(raw, "{"+name+"}", v.Default)
-		}
-	}
-	var p string
-	if u, err := url.Parse(raw); err == nil {
-		p = u.Path
-		if u.Scheme == "" && u.Host == "" && !strings.HasPrefix(raw, "/") {
-			// "api.example.com/v1": no scheme, the host is in the path.
-			if i := strings.IndexByte(p, '/'); i >= 0 {
-				p = p[i:]
-			} else {
-				p = ""
-			}
-		}
-	}
-	return strings.TrimRight(p, "/")
+	_, base := openapi.ServerHostBase(srv)
+	return base
 }
 
 // splitMerged counts the inferred operations that split an original

@@ -5,13 +5,14 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/apitap/apitap/analyze/openapi"
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
 // loadTestdata loads a spec of testdata/; a missing file fails the test.
 func loadTestdata(t *testing.T, name string) *openapi3.T {
 	t.Helper()
-	doc, err := LoadSpec(filepath.Join("testdata", name))
+	doc, err := openapi.Load(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}

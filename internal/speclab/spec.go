@@ -3,13 +3,14 @@ package speclab
 import (
 	"cmp"
 	"fmt"
-	"net/url"
+	"net"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/apitap/apitap/analyze/openapi"
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
@@ -95,7 +96,9 @@ func (o *Operation) response(status int) *openapi3.Response {
 }
 
 // LoadSpec reads an OpenAPI 3.0 or 3.1 document (JSON or YAML) with
-// kin-openapi, without following external references.
+// kin-openapi, without following external references. Unlike openapi.Load
+// it does not validate: the lab serves whatever a spec describes, an
+// operation whose path parameters are not declared included.
 func LoadSpec(path string) (*Spec, error) {
 	loader := openapi3.NewLoader()
 	loader.IsExternalRefsAllowed = false
@@ -123,14 +126,10 @@ func newSpec(doc *openapi3.T) (*Spec, error) {
 		s.Title = doc.Info.Title
 	}
 	host := ""
-	if len(doc.Servers) > 0 {
-		raw := doc.Servers[0].URL
-		for name, v := range doc.Servers[0].Variables {
-			raw = strings.ReplaceAll(raw, "{"+name+"}", v.Default)
-		}
-		if u, err := url.Parse(raw); err == nil {
-			s.BasePath = strings.TrimRight(u.Path, "/")
-			host = u.Hostname()
+	if len(doc.Servers) > 0 && doc.Servers[0] != nil {
+		host, s.BasePath = openapi.ServerHostBase(doc.Servers[0])
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
 		}
 	}
 	s.Host = realisticHost(host, s.Title)
