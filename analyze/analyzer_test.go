@@ -458,3 +458,18 @@ func TestSchemaBudget(t *testing.T) {
 		t.Errorf("schema memory %d, budget %d", w.schemaBytes, budget)
 	}
 }
+
+func TestIsStandardHeader(t *testing.T) {
+	for name, want := range map[string]bool{
+		"Accept": true, "accept-language": true, "AUTHORIZATION": true, "Content-Type": true,
+		"If-Match": true, "x-forwarded-for": true, "Sec-Fetch-Mode": true, "User-Agent": true,
+		"Cookie": true, "X-Request-Id": true, "traceparent": true, "X-B3-TraceId": true,
+		"Acceptable":            true, // the Accept* prefix
+		"x-apideck-consumer-id": false, "X-Api-Key": false, "Idempotency-Key": false, "X-Tenant": false,
+		strings.Repeat("x", 100): false,
+	} {
+		if got := IsStandardHeader(name); got != want {
+			t.Errorf("IsStandardHeader(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

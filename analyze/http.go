@@ -71,7 +71,7 @@ func unescape(s string) string {
 // standard or infrastructure header and not one carrying a credential
 // (those are security schemes).
 func isParamHeader(name string, creds []sensitive.Credential) bool {
-	if len(name) == 0 || len(name) > 64 || isStandardHeader(name) {
+	if len(name) == 0 || len(name) > 64 || IsStandardHeader(name) {
 		return false
 	}
 	for _, c := range creds {
@@ -82,12 +82,13 @@ func isParamHeader(name string, creds []sensitive.Credential) bool {
 	return true
 }
 
-// isStandardHeader: the request headers of HTTP itself (RFC 9110, 9111,
-// 6265, 7239 ...), of browsers (Sec-*, DNT, Upgrade-Insecure-Requests) and
-// of proxies and tracing (X-Forwarded-*, X-Real-IP, traceparent, B3, ...).
-// They describe the transport, not the API, and are left out of the
+// IsStandardHeader reports whether name (any case) is a request header of
+// HTTP itself (RFC 9110, 9111, 6265, 7239 ...), of browsers (Sec-*, DNT,
+// Upgrade-Insecure-Requests) or of proxies and tracing (X-Forwarded-*,
+// X-Real-IP, X-Request-Id, traceparent, B3, ...). Such headers describe
+// the transport, not the API: the analyzer never learns them as
 // parameters.
-func isStandardHeader(name string) bool {
+func IsStandardHeader(name string) bool {
 	var buf [64]byte
 	n := copy(buf[:], name)
 	for i := range n {

@@ -33,8 +33,8 @@
 // key in the query under that name; header parameters by name, case
 // insensitive, found likewise (a parameter, or an API key in a header
 // under that name). Standard HTTP headers (Accept, Authorization,
-// Content-Type, … see StandardHeader) and cookie parameters are not
-// counted: apitap learns neither as parameters (cookies carry sessions
+// Content-Type, X-Request-Id, … see analyze.IsStandardHeader, the list
+// apitap itself uses) and cookie parameters are not counted: apitap learns neither as parameters (cookies carry sessions
 // and are reported as authentication).
 //
 // Properties, over matched operations only. Each response schema is

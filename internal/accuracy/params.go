@@ -1,37 +1,11 @@
 package accuracy
 
 import (
-	"net/http"
 	"strings"
 
+	"github.com/apitap/apitap/analyze"
 	"github.com/getkin/kin-openapi/openapi3"
 )
-
-// StandardHeader reports whether name (any case) is a standard HTTP
-// request header rather than an API's own (apitap does not learn those
-// as parameters, so a spec's header parameters with these names are not
-// counted): Accept*, Authorization,
-// Cache-Control, Connection, Content-*, Cookie, Expect, Forwarded, From,
-// Host, If-*, Keep-Alive, Origin, Pragma, Proxy-Authorization, Range,
-// Referer, TE, Trailer, Transfer-Encoding, Upgrade, User-Agent, Via,
-// X-Forwarded-*, X-Real-IP, X-Requested-With, Sec-* and DNT.
-func StandardHeader(name string) bool {
-	c := http.CanonicalHeaderKey(name)
-	switch c {
-	case "Authorization", "Cache-Control", "Connection", "Cookie", "Dnt", "Expect",
-		"Forwarded", "From", "Host", "Keep-Alive", "Origin", "Pragma",
-		"Proxy-Authorization", "Range", "Referer", "Te", "Trailer",
-		"Transfer-Encoding", "Upgrade", "User-Agent", "Via", "X-Real-Ip",
-		"X-Requested-With":
-		return true
-	}
-	for _, prefix := range []string{"Accept", "Content-", "If-", "X-Forwarded-", "Sec-"} {
-		if strings.HasPrefix(c, prefix) {
-			return true
-		}
-	}
-	return false
-}
 
 // effectiveParams returns the parameters of an operation: the path
 // item's, overridden by the operation's with the same name and location.
@@ -94,7 +68,7 @@ func scoreParams(s *Scores, origDoc *openapi3.T, o operation, infDoc *openapi3.T
 		case openapi3.ParameterInQuery:
 			infQuery[p.Name] = true
 		case openapi3.ParameterInHeader:
-			if StandardHeader(p.Name) {
+			if analyze.IsStandardHeader(p.Name) { // apitap does not learn these
 				continue
 			}
 			infHeader[strings.ToLower(p.Name)] = true
@@ -129,7 +103,7 @@ func scoreParams(s *Scores, origDoc *openapi3.T, o operation, infDoc *openapi3.T
 				s.Params.Found++
 			}
 		case openapi3.ParameterInHeader:
-			if StandardHeader(p.Name) {
+			if analyze.IsStandardHeader(p.Name) { // apitap does not learn these
 				continue
 			}
 			s.Params.Expected++

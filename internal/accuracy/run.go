@@ -177,7 +177,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		for _, mode := range []string{ModeLearned, ModeLiteral} {
 			out := filepath.Join(dir, "inferred-"+mode+".json")
-			if err := analyze(ctx, apitap, rec.Pcap, out, mode); err != nil {
+			if err := runApitap(ctx, apitap, rec.Pcap, out, mode); err != nil {
 				return nil, fmt.Errorf("accuracy: %s: %w", spec.Name, err)
 			}
 			inf, err := openapi.Load(out)
@@ -204,7 +204,7 @@ func AnalyzeArgs(capture, out, mode string) []string {
 	return args
 }
 
-func analyze(ctx context.Context, apitap, capture, out, mode string) error {
+func runApitap(ctx context.Context, apitap, capture, out, mode string) error {
 	var stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, apitap, AnalyzeArgs(capture, out, mode)...)
 	cmd.Stdout = io.Discard
