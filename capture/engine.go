@@ -55,10 +55,11 @@ type EngineConfig struct {
 
 	// FlushInterval applies when Block is false: at this wall-clock
 	// interval, partially filled batches are handed to the workers, so the
-	// packets of a quiet link do not wait for a batch to fill, and the
-	// counters read by Stats are brought up to date. It only changes
-	// latency, never results. 0 means 50ms; a negative value disables it
-	// (batches are handed on when full and when a source ends).
+	// packets of a quiet link do not wait for a batch to fill, handlers
+	// that are Tickers are ticked, and the counters read by Stats are
+	// brought up to date. It only changes latency, never results. 0 means
+	// 50ms; a negative value disables it (batches are handed on when full
+	// and when a source ends; no ticks).
 	FlushInterval time.Duration
 }
 
@@ -232,7 +233,7 @@ func (e *Engine) Run(ctx context.Context, sources ...Source) error {
 	var flusher sync.WaitGroup
 	stopFlush := make(chan struct{})
 	if e.live() {
-		flusher.Go(func() { e.flushLoop(readers, stopFlush) })
+		flusher.Go(func() { e.flushLoop(readers, queues, stopFlush) })
 	}
 	var last time.Time
 	if inline {
@@ -248,15 +249,27 @@ func (e *Engine) Run(ctx context.Context, sources ...Source) error {
 			free := readers[0].free[w]
 			workers.Go(func() {
 				h := e.handlers[w]
+				tk := e.ticker(w)
+				var ticked time.Time
 				for b := range queues[w] {
-					for i := range b.n {
-						h.HandlePacket(&b.pkts[i])
+					if b != tickBatch {
+						for i := range b.n {
+							h.HandlePacket(&b.pkts[i])
+						}
+						e.workerPackets[w].Add(uint64(b.n))
+						b.reset()
+						select {
+						case free <- b:
+						default:
+						}
 					}
-					e.workerPackets[w].Add(uint64(b.n))
-					b.reset()
-					select {
-					case free <- b:
-					default:
+					// Tick on the flusher's wake-up and, when the queue
+					// never runs dry, between batches.
+					if tk != nil {
+						if now := time.Now(); b == tickBatch || now.Sub(ticked) >= e.cfg.FlushInterval {
+							tk.Tick(now)
+							ticked = now
+						}
 					}
 				}
 				h.Flush(last)
@@ -311,16 +324,19 @@ func allEnded(readers []*reader) bool {
 func (e *Engine) live() bool { return !e.cfg.Block && e.cfg.FlushInterval > 0 }
 
 // flushLoop runs in live mode: every FlushInterval, until stop is closed,
-// it hands partially filled batches to the workers and publishes the
-// readers' counters.
-func (e *Engine) flushLoop(readers []*reader, stop <-chan struct{}) {
+// it hands partially filled batches to the workers, ticks the handlers that
+// are Tickers and publishes the readers' counters. With one worker and one
+// source (inline) it ticks the handler itself, under the reader's lock;
+// otherwise it wakes each worker whose queue is empty with tickBatch, and
+// the worker ticks its handler.
+func (e *Engine) flushLoop(readers []*reader, queues []chan *batch, stop <-chan struct{}) {
 	t := time.NewTicker(e.cfg.FlushInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-stop:
 			return
-		case <-t.C:
+		case now := <-t.C:
 			for _, r := range readers {
 				r.fillMu.Lock()
 				for w := range r.pending {
@@ -328,11 +344,36 @@ func (e *Engine) flushLoop(readers []*reader, stop <-chan struct{}) {
 						r.send(w, false)
 					}
 				}
+				if tk := e.ticker(0); r.inline && tk != nil {
+					tk.Tick(now)
+				}
 				r.publish()
 				r.fillMu.Unlock()
 			}
+			for w, q := range queues {
+				if e.ticker(w) != nil && len(q) == 0 {
+					select {
+					case q <- tickBatch:
+					default: // filled meanwhile: the worker ticks between batches
+					}
+				}
+			}
 		}
 	}
+}
+
+// tickBatch is the empty batch flushLoop sends to wake an idle worker for
+// its tick. It is never filled, reset or put on a free list.
+var tickBatch = &batch{}
+
+// ticker returns worker w's handler as a Ticker, nil when it is not one or
+// the engine does not tick (not live).
+func (e *Engine) ticker(w int) Ticker {
+	if !e.live() {
+		return nil
+	}
+	tk, _ := e.handlers[w].(Ticker)
+	return tk
 }
 
 // Stats returns a snapshot of the engine's counters.

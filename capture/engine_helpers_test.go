@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -138,14 +139,29 @@ type recHandler struct {
 	index   int
 	workers int
 
-	mu      sync.Mutex // the test reads while the engine runs in some tests
-	pkts    []pktRec
-	flushes int
-	flushAt time.Time
-	late    int // packets after Flush
-	wrong   int // packets of a flow that belongs to another worker
-	gate    chan struct{}
+	mu        sync.Mutex // the test reads while the engine runs in some tests
+	pkts      []pktRec
+	flushes   int
+	flushAt   time.Time
+	late      int // packets after Flush
+	wrong     int // packets of a flow that belongs to another worker
+	ticks     int
+	lateTicks int // ticks after Flush
+	gate      chan struct{}
+
+	inside  atomic.Int32 // calls in progress
+	overlap atomic.Int32 // calls that began while another was in progress
 }
+
+// enter and leave bracket every call, to catch calls the engine makes
+// concurrently.
+func (r *recHandler) enter() {
+	if r.inside.Add(1) != 1 {
+		r.overlap.Add(1)
+	}
+}
+
+func (r *recHandler) leave() { r.inside.Add(-1) }
 
 func newRecorders(t testing.TB, workers int) ([]*recHandler, []Handler) {
 	rs := make([]*recHandler, workers)
@@ -158,6 +174,8 @@ func newRecorders(t testing.TB, workers int) ([]*recHandler, []Handler) {
 }
 
 func (r *recHandler) HandlePacket(p *Packet) {
+	r.enter()
+	defer r.leave()
 	if r.gate != nil {
 		<-r.gate
 	}
@@ -173,10 +191,29 @@ func (r *recHandler) HandlePacket(p *Packet) {
 }
 
 func (r *recHandler) Flush(now time.Time) {
+	r.enter()
+	defer r.leave()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.flushes++
 	r.flushAt = now
+}
+
+func (r *recHandler) Tick(time.Time) {
+	r.enter()
+	defer r.leave()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ticks++
+	if r.flushes > 0 {
+		r.lateTicks++
+	}
+}
+
+func (r *recHandler) tickCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ticks
 }
 
 func (r *recHandler) count() int {

@@ -33,6 +33,9 @@ func checkDelivery(t *testing.T, tr *traffic, rs []*recHandler, last time.Time) 
 		if r.late != 0 || r.wrong != 0 {
 			t.Errorf("worker %d: %d packets after Flush, %d packets of other workers' flows", r.index, r.late, r.wrong)
 		}
+		if n := r.overlap.Load(); n != 0 || r.lateTicks != 0 {
+			t.Errorf("worker %d: %d calls concurrent with another, %d ticks after Flush", r.index, n, r.lateTicks)
+		}
 		for _, p := range r.pkts {
 			k, ok := tr.canon[p.Flow]
 			if !ok {
@@ -160,6 +163,11 @@ func TestEngineFromFiles(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkDelivery(t, tr, rs, last)
+			for _, r := range rs {
+				if r.ticks != 0 {
+					t.Errorf("worker %d: ticked %d times reading files (only live capture ticks)", r.index, r.ticks)
+				}
+			}
 		})
 	}
 }
@@ -303,6 +311,16 @@ func TestEngineLive(t *testing.T) {
 					t.Fatalf("after 10s Stats().Frames = %d, want %d", e.Stats().Frames, len(tr.frames))
 				}
 				time.Sleep(time.Millisecond)
+			}
+			// And every handler keeps being ticked while nothing arrives.
+			for w, r := range rs {
+				from := r.tickCount()
+				for r.tickCount() < from+3 {
+					if time.Now().After(deadline) {
+						t.Fatalf("worker %d: %d ticks while the source was quiet, want 3 within 10s", w, r.tickCount()-from)
+					}
+					time.Sleep(time.Millisecond)
+				}
 			}
 			cancel()
 			select {

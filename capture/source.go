@@ -26,5 +26,16 @@ type Handler interface {
 	Flush(now time.Time)
 }
 
+// Ticker is an optional interface of a Handler. In live capture (an Engine
+// with Block false and a FlushInterval) the engine calls Tick about every
+// FlushInterval, whether packets arrive or not, with the wall-clock time:
+// the handler hands on what it has collected (transactions waiting for a
+// batch to fill), so that the results of a quiet link are not held back.
+// Tick is never called concurrently with the handler's other methods, nor
+// after Flush.
+type Ticker interface {
+	Tick(now time.Time)
+}
+
 // ErrTruncated reports a capture file that ends in the middle of a record.
 var ErrTruncated = errors.New("capture file is truncated")

@@ -256,6 +256,11 @@ type Assembler struct {
 	ackHead       int
 	reorderMicros uint32 // Config.ReorderWindow
 
+	// Tick's view of a quiet link: the packet count at the last Tick, and
+	// the wall-clock time since which no packet has arrived.
+	tickPackets uint64
+	quietSince  time.Time
+
 	stats   Stats
 	metrics *metrics // nil without a registerer
 
@@ -354,6 +359,29 @@ func (a *Assembler) HandlePacket(p *capture.Packet) {
 	a.segment(ci, c, d, p)
 	if a.held > a.cfg.MaxBufferedBytes {
 		a.enforceTotal()
+	}
+}
+
+// Tick is for live capture (capture.Ticker: the engine calls it about
+// every 50ms of wall-clock time, packets or not; now is the wall clock).
+// While no packet arrives, the assembler takes packet time to run with the
+// wall clock, from the first Tick that found no new packet, for one
+// purpose: a hole waiting out the reorder window on a link that has gone
+// quiet is taken for lost once the window has passed, and what follows it
+// is delivered then, not with the next packet. Idle timeouts keep to
+// packet time.
+func (a *Assembler) Tick(now time.Time) {
+	if a.stats.Packets != a.tickPackets || a.quietSince.IsZero() {
+		a.tickPackets, a.quietSince = a.stats.Packets, now
+		return
+	}
+	if quiet := now.Sub(a.quietSince); quiet > 0 && a.ackHead < len(a.ackWaits) {
+		// The clock runs ahead for the waits alone; the next packet's
+		// time sets it again.
+		clock := a.now
+		a.now += int64(quiet)
+		a.ackWaitsDue()
+		a.now = clock
 	}
 }
 

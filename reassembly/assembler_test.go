@@ -781,3 +781,49 @@ func TestStatsAdd(t *testing.T) {
 		}
 	}
 }
+
+// TestAssemblerTick checks that on a quiet live link the reorder window of
+// a hole acknowledged by a pure ACK passes with the wall clock (Tick),
+// and that packets arriving between ticks keep packet time in charge.
+func TestAssemblerTick(t *testing.T) {
+	w0 := time.Date(2026, 11, 29, 3, 0, 0, 0, time.UTC) // the wall clock, unrelated to packet time
+	waiting := `C"aaaa"`
+	skipped := `C"aaaa" C<gap 4> C"cccc"`
+	step := func(t *testing.T, a *reassembly.Assembler, rec *reassemblytest.Recorder, tick time.Duration, want string) {
+		t.Helper()
+		a.Tick(w0.Add(tick))
+		if err := a.CheckInvariants(); err != nil {
+			t.Fatal(err)
+		}
+		if got := rec.Conns[0].Transcript(); got != want {
+			t.Fatalf("after Tick(+%v): %s, want %s", tick, got, want)
+		}
+	}
+
+	t.Run("quiet link", func(t *testing.T) {
+		rec := &reassemblytest.Recorder{}
+		a := run(t, reassembly.Config{}, rec, nil, with(handshake, cd(1, "aaaa"), cd(9, "cccc"), pkt{flags: fACK, seq: 1, ack: 13}), 0)
+		step(t, a, rec, 0, waiting)                   // the first tick only notes the packets
+		step(t, a, rec, 5*time.Millisecond, waiting)  // quiet for 5ms: within the window
+		step(t, a, rec, 20*time.Millisecond, skipped) // quiet for 20ms: the hole is lost
+		a.HandlePacket(defaultFlow.packet(cd(13, "dd").After(time.Millisecond)))
+		a.Flush(t0.Add(time.Second))
+		if got, want := rec.Conns[0].Transcript(), `C"aaaa" C<gap 4> C"ccccdd" <close end_of_input>`; got != want {
+			t.Errorf("got %s, want %s", got, want)
+		}
+		if s := a.Stats(); s.GapsAck != 1 || s.Gaps != 1 {
+			t.Errorf("stats: %d gaps, %d by acknowledgment; want 1 and 1", s.Gaps, s.GapsAck)
+		}
+	})
+
+	t.Run("packets between ticks", func(t *testing.T) {
+		rec := &reassemblytest.Recorder{}
+		a := run(t, reassembly.Config{}, rec, []flow{defaultFlow, flowN(1)},
+			with(handshake, cd(1, "aaaa"), cd(9, "cccc"), pkt{flags: fACK, seq: 1, ack: 13}), 0)
+		step(t, a, rec, 0, waiting)
+		a.HandlePacket(flowN(1).packet(cd(1, "x").After(time.Millisecond)))
+		step(t, a, rec, 20*time.Millisecond, waiting) // not quiet: packet time (1ms) rules
+		step(t, a, rec, 25*time.Millisecond, waiting) // quiet for 5ms: 6ms of the window
+		step(t, a, rec, 40*time.Millisecond, skipped) // quiet for 20ms
+	})
+}

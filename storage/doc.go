@@ -10,6 +10,10 @@
 // workers and the single consumer only writes. When the queue is full a
 // producer either waits (Config.Block, for capture files, where losing data
 // is never right) or drops the batch and counts it (live capture, which must
-// never stall). Nothing is lost silently: every dropped transaction and
-// every failed write is counted in Stats and in the metrics.
+// never stall). A producer's partial batch waits for more until its worker
+// calls Flush (live capture does on every tick, about every 50ms), and a
+// sink that buffers (a Flusher) is flushed whenever the queue runs dry, so
+// the output of a quiet link is current. Nothing is lost silently: every
+// dropped transaction and every failed write is counted in Stats and in
+// the metrics.
 package storage

@@ -40,6 +40,15 @@ type EncodingSink interface {
 	WriteEncoded(ctx context.Context, n int, data []byte) error
 }
 
+// Flusher is a Sink that buffers what it is given. The queue calls Flush
+// each time it has written every batch waiting, so that the transactions of
+// a quiet link reach the destination (a file someone tails, say) at once
+// instead of when the buffer fills. Flush is called from the goroutine that
+// writes.
+type Flusher interface {
+	Flush() error
+}
+
 // QueueConfig sets up a Queue.
 type QueueConfig struct {
 	// BatchSize is how many transactions a producer collects before it hands
@@ -57,7 +66,7 @@ type QueueStats struct {
 	Enqueued    uint64 // transactions handed to the queue
 	Written     uint64 // transactions the sink accepted
 	Dropped     uint64 // transactions dropped because the queue was full
-	WriteErrors uint64 // batches the sink failed to write (their transactions are counted in Failed)
+	WriteErrors uint64 // failed writes of a batch (its transactions are counted in Failed) or of what the sink buffered (Flusher)
 	Failed      uint64 // transactions in batches the sink failed to write
 }
 
@@ -78,6 +87,7 @@ type Queue struct {
 	cfg    QueueConfig
 	sink   Sink
 	enc    EncodingSink // sink, when it encodes in the producers
+	flush  Flusher      // sink, when it buffers
 	log    *slog.Logger
 	ch     chan *batch
 	done   chan struct{}
@@ -117,9 +127,10 @@ func NewQueue(cfg QueueConfig, sink Sink, logger *slog.Logger, reg prometheus.Re
 		mWritten: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "apitap", Subsystem: "storage",
 			Name: "written_transactions_total", Help: "Transactions written to the sink."}),
 		mErrors: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "apitap", Subsystem: "storage",
-			Name: "write_errors_total", Help: "Batches the sink failed to write."}),
+			Name: "write_errors_total", Help: "Failed writes of a batch of transactions, or of what the sink buffered."}),
 	}
 	q.enc, _ = sink.(EncodingSink)
+	q.flush, _ = sink.(Flusher)
 	q.pool.New = func() any { return &batch{txs: make([]*reassembly.Transaction, 0, cfg.BatchSize)} }
 	if reg != nil {
 		for _, c := range []prometheus.Collector{q.mDropped, q.mWritten, q.mErrors,
@@ -147,18 +158,28 @@ func (q *Queue) consume() {
 		}
 		n := b.n
 		if err != nil {
-			q.writeErrors.Add(1)
 			q.failed.Add(uint64(n))
-			q.mErrors.Inc()
-			if q.err == nil {
-				q.err = err
-				q.log.Error("writing transactions failed; later failures are counted in apitap_storage_write_errors_total", "err", err)
-			}
+			q.writeFailed(err)
 		} else {
 			q.written.Add(uint64(n))
 			q.mWritten.Add(float64(n))
 		}
 		q.putBatch(b)
+		if q.flush != nil && len(q.ch) == 0 {
+			if err := q.flush.Flush(); err != nil {
+				q.writeFailed(err)
+			}
+		}
+	}
+}
+
+// writeFailed counts a failed write (or flush) and logs the first.
+func (q *Queue) writeFailed(err error) {
+	q.writeErrors.Add(1)
+	q.mErrors.Inc()
+	if q.err == nil {
+		q.err = err
+		q.log.Error("writing transactions failed; later failures are counted in apitap_storage_write_errors_total", "err", err)
 	}
 }
 

@@ -9,7 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 	"weak"
 
 	"github.com/apitap/apitap/reassembly"
@@ -296,5 +298,56 @@ func TestProducerAllocs(t *testing.T) {
 				t.Errorf("HandleTransaction allocates %v times per transaction", n)
 			}
 		})
+	}
+}
+
+// flushSink buffers what it is given and fails its flushes when told to.
+type flushSink struct {
+	recordSink
+	flushes  atomic.Int32
+	failWith error
+}
+
+func (s *flushSink) Flush() error {
+	s.flushes.Add(1)
+	return s.failWith
+}
+
+// TestQueueFlushesWhenIdle checks that a Flusher sink is flushed once the
+// queue has written what waits, before Close, and that a failed flush is
+// counted and reported like a failed write.
+func TestQueueFlushesWhenIdle(t *testing.T) {
+	sink := &flushSink{}
+	q, err := NewQueue(QueueConfig{BatchSize: 8}, sink, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := q.Producer()
+	p.HandleTransaction(&reassembly.Transaction{Status: 200})
+	p.Flush()
+	deadline := time.Now().Add(10 * time.Second)
+	for sink.flushes.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the sink was not flushed within 10s of the queue running dry")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := q.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	sink = &flushSink{failWith: errors.New("disk full")}
+	q, err = NewQueue(QueueConfig{BatchSize: 8, Block: true}, sink, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p = q.Producer()
+	p.HandleTransaction(&reassembly.Transaction{Status: 200})
+	p.Flush()
+	if err := q.Close(); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Errorf("Close = %v, want the flush's error", err)
+	}
+	if st := q.Stats(); st.WriteErrors == 0 {
+		t.Errorf("stats %+v: the failed flush is not counted", st)
 	}
 }

@@ -102,8 +102,10 @@ func newPipeline(cfg pipelineConfig, logger *slog.Logger, reg prometheus.Registe
 	return p, nil
 }
 
-// flushingHandler hands a worker's last partial batch of transactions to the
-// storage queue once its assembler has flushed.
+// flushingHandler hands a worker's partial batch of transactions to the
+// storage queue on every tick of live capture (capture.Ticker), after the
+// assembler's own tick, so that a quiet link's transactions are written at
+// once; and a last time once its assembler has flushed.
 type flushingHandler struct {
 	*reassembly.Assembler
 	prod *storage.Producer
@@ -111,6 +113,11 @@ type flushingHandler struct {
 
 func (h flushingHandler) Flush(now time.Time) {
 	h.Assembler.Flush(now)
+	h.prod.Flush()
+}
+
+func (h flushingHandler) Tick(now time.Time) {
+	h.Assembler.Tick(now)
 	h.prod.Flush()
 }
 

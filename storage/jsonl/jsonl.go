@@ -85,10 +85,19 @@ func (w *Writer) WriteEncoded(_ context.Context, _ int, data []byte) error {
 	return nil
 }
 
-// Close flushes buffered lines and closes the underlying writer.
-func (w *Writer) Close() error {
+// Flush writes the buffered lines to the underlying writer
+// (storage.Flusher: a queue calls it whenever it has nothing waiting).
+func (w *Writer) Flush() error {
 	if err := w.w.Flush(); err != nil {
 		return fmt.Errorf("jsonl: flushing transactions: %w", err)
+	}
+	return nil
+}
+
+// Close flushes buffered lines and closes the underlying writer.
+func (w *Writer) Close() error {
+	if err := w.Flush(); err != nil {
+		return err
 	}
 	if w.c != nil {
 		if err := w.c.Close(); err != nil {

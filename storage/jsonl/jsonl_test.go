@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"net/netip"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/apitap/apitap/internal/lab"
 	"github.com/apitap/apitap/reassembly"
 	"github.com/apitap/apitap/storage"
 )
@@ -217,6 +219,32 @@ func TestWriterThroughQueue(t *testing.T) {
 				t.Errorf("lines through the queue differ from WriteTransactions':\n%.300s\nwant\n%.300s", got.String(), want.String())
 			}
 		})
+	}
+}
+
+// TestWriterFlushesWhenIdle checks that the lines of a partial batch reach
+// the underlying writer as soon as the queue has nothing else to write,
+// long before Close: a live sensor's output file is current.
+func TestWriterFlushesWhenIdle(t *testing.T) {
+	var _ storage.Flusher = (*Writer)(nil)
+	out := &lab.OutputBuffer{}
+	q, err := storage.NewQueue(storage.QueueConfig{BatchSize: 256}, New(out, Config{}), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	p := q.Producer()
+	for i := range 3 {
+		p.HandleTransaction(&reassembly.Transaction{Method: "GET", URI: "/" + strconv.Itoa(i), Status: 200})
+	}
+	p.Flush() // what a live worker's tick does
+	deadline := time.Now().Add(10 * time.Second)
+	lines := func() int { return strings.Count(out.String(), "\n") }
+	for lines() < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 3 lines written 10s after the batch was handed on", lines())
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
