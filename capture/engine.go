@@ -53,14 +53,20 @@ type EngineConfig struct {
 	// EngineStats.DroppedBatches and DroppedPackets.
 	Block bool
 
-	// FlushInterval applies when Block is false: at this wall-clock
-	// interval, partially filled batches are handed to the workers, so the
-	// packets of a quiet link do not wait for a batch to fill, handlers
-	// that are Tickers are ticked, and the counters read by Stats are
-	// brought up to date. It only changes latency, never results. 0 means
-	// 50ms; a negative value disables it (batches are handed on when full
-	// and when a source ends; no ticks).
+	// FlushInterval applies when Block is false or Stream is set: at this
+	// wall-clock interval, partially filled batches are handed to the
+	// workers, so the packets of a quiet link do not wait for a batch to
+	// fill, handlers that are Tickers are ticked, and the counters read by
+	// Stats are brought up to date. It only changes latency, never results.
+	// 0 means 50ms; a negative value disables it (batches are handed on
+	// when full and when a source ends; no ticks).
 	FlushInterval time.Duration
+
+	// Stream says that the sources deliver packets as they are captured,
+	// with pauses (a pipe from tcpdump), although Block is set: FlushInterval
+	// applies, as in live capture, and the partial batches it hands on wait
+	// for room like the others.
+	Stream bool
 }
 
 // EngineStats is a snapshot of an Engine's counters. Counters of a running
@@ -319,9 +325,9 @@ func allEnded(readers []*reader) bool {
 	return true
 }
 
-// live reports whether readers run with a flusher: live capture, where a
-// quiet source must not hold packets or counters back.
-func (e *Engine) live() bool { return !e.cfg.Block && e.cfg.FlushInterval > 0 }
+// live reports whether readers run with a flusher: live capture or a
+// stream, where a quiet source must not hold packets or counters back.
+func (e *Engine) live() bool { return (!e.cfg.Block || e.cfg.Stream) && e.cfg.FlushInterval > 0 }
 
 // flushLoop runs in live mode: every FlushInterval, until stop is closed,
 // it hands partially filled batches to the workers, ticks the handlers that
@@ -341,7 +347,7 @@ func (e *Engine) flushLoop(readers []*reader, queues []chan *batch, stop <-chan 
 				r.fillMu.Lock()
 				for w := range r.pending {
 					if b := r.pending[w]; b != nil && b.n > 0 {
-						r.send(w, false)
+						r.send(w, e.cfg.Block)
 					}
 				}
 				if tk := e.ticker(0); r.inline && tk != nil {

@@ -277,10 +277,18 @@ func (s *quietSource) Close() error {
 
 func TestEngineLive(t *testing.T) {
 	tr := makeTraffic(t, 6, 5, 43000) // 30 packets: no batch of 256 fills
-	for _, workers := range []int{1, 2} {
-		t.Run("workers="+strconv.Itoa(workers), func(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		workers int
+		stream  bool // a stream (Block and Stream) rather than live capture
+	}{
+		{"live,workers=1", 1, false}, {"live,workers=2", 2, false},
+		{"stream,workers=1", 1, true}, {"stream,workers=2", 2, true},
+	} {
+		workers := tc.workers
+		t.Run(tc.name, func(t *testing.T) {
 			rs, hs := newRecorders(t, workers)
-			e, err := NewEngine(EngineConfig{Workers: workers, FlushInterval: 5 * time.Millisecond}, hs, nil)
+			e, err := NewEngine(EngineConfig{Workers: workers, FlushInterval: 5 * time.Millisecond, Block: tc.stream, Stream: tc.stream}, hs, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -27,7 +27,7 @@ type Handler interface {
 }
 
 // Ticker is an optional interface of a Handler. In live capture (an Engine
-// with Block false and a FlushInterval) the engine calls Tick about every
+// with Block false or Stream set, and a FlushInterval) the engine calls Tick about every
 // FlushInterval, whether packets arrive or not, with the wall-clock time:
 // the handler hands on what it has collected (transactions waiting for a
 // batch to fill), so that the results of a quiet link are not held back.

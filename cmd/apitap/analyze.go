@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -34,7 +35,7 @@ JSON, the inferred OpenAPI document, and its comparison with a published one.`,
   apitap analyze capture.pcap --spec published.yaml
   apitap analyze capture.pcap --transactions tx.jsonl
   apitap analyze day1.pcap.gz day2.pcapng -t - | jq .uri
-  tcpdump -w - -i eth1 | apitap analyze - -t tx.jsonl`,
+  tcpdump -i eth1 -U --immediate-mode -w - | apitap analyze - -t tx.jsonl`,
 		Args: cobra.MinimumNArgs(1),
 	}
 	addPipelineFlags(cmd.Flags())
@@ -61,6 +62,9 @@ JSON, the inferred OpenAPI document, and its comparison with a published one.`,
 		// Files are read as fast as the workers go: never drop.
 		cfg.Engine.Block = true
 		cfg.Queue.Block = true
+		// Standard input may be a live capture (tcpdump -U -w - | apitap
+		// analyze -): what it brings is written as it comes.
+		cfg.Engine.Stream = slices.Contains(args, capture.StdinName)
 		stopProfiles, err := startProfiles(v.GetString("cpuprofile"), v.GetString("memprofile"), stderr)
 		if err != nil {
 			return err

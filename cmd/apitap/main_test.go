@@ -6,11 +6,15 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/apitap/apitap/internal/lab"
 )
 
 // exchange is the part of a transaction (or of a ground-truth record) that
@@ -178,6 +182,44 @@ func TestStdin(t *testing.T) {
 	}
 	if stderr.Len() != 0 {
 		t.Errorf("--quiet printed: %s", stderr.String())
+	}
+}
+
+// TestStdinStreams feeds a capture through a pipe that stays open, as
+// tcpdump -U -w - does: each transaction is written while the input waits
+// for more, not when it ends.
+func TestStdinStreams(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "demo", "demo.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, workers := range []string{"1", "2"} {
+		t.Run("workers="+workers, func(t *testing.T) {
+			pr, pw := io.Pipe()
+			var stdout lab.OutputBuffer
+			var stderr bytes.Buffer
+			done := make(chan int, 1)
+			go func() {
+				done <- run([]string{"analyze", "-", "-t", "-", "-w", workers, "--quiet"}, pr, &stdout, &stderr)
+			}()
+			go pw.Write(data)
+			lines := func() int { return strings.Count(stdout.String(), "\n") }
+			deadline := time.Now().Add(10 * time.Second)
+			for lines() < 91 {
+				if time.Now().After(deadline) {
+					pw.Close()
+					t.Fatalf("%d of 91 transactions written 10s after the capture went through the pipe, which stays open", lines())
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			pw.Close()
+			if code := <-done; code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			if n := lines(); n != 91 {
+				t.Errorf("%d transactions in all, want 91", n)
+			}
+		})
 	}
 }
 
