@@ -365,24 +365,30 @@ func (a *Assembler) HandlePacket(p *capture.Packet) {
 // Tick is for live capture (capture.Ticker: the engine calls it about
 // every 50ms of wall-clock time, packets or not; now is the wall clock).
 // While no packet arrives, the assembler takes packet time to run with the
-// wall clock, from the first Tick that found no new packet, for one
-// purpose: a hole waiting out the reorder window on a link that has gone
-// quiet is taken for lost once the window has passed, and what follows it
-// is delivered then, not with the next packet. Idle timeouts keep to
-// packet time.
+// wall clock, from the first Tick that found no new packet: on a link that
+// has gone quiet, a hole waiting out the reorder window is taken for lost
+// once the window has passed, and connections time out (a request never
+// answered is handed on with no response) after their idle timeout of
+// silence, as they would had packets kept coming. The next packet's time
+// sets the clock again.
 func (a *Assembler) Tick(now time.Time) {
 	if a.stats.Packets != a.tickPackets || a.quietSince.IsZero() {
 		a.tickPackets, a.quietSince = a.stats.Packets, now
 		return
 	}
-	if quiet := now.Sub(a.quietSince); quiet > 0 && a.ackHead < len(a.ackWaits) {
-		// The clock runs ahead for the waits alone; the next packet's
-		// time sets it again.
-		clock := a.now
-		a.now += int64(quiet)
-		a.ackWaitsDue()
-		a.now = clock
+	quiet := int64(now.Sub(a.quietSince))
+	if quiet <= 0 || !a.started {
+		return
 	}
+	clock, lastScan := a.now, a.lastScan
+	a.now += quiet
+	if a.ackHead < len(a.ackWaits) && a.ackWaits[a.ackHead].due <= a.now {
+		a.ackWaitsDue()
+	}
+	if a.now-a.lastScan >= scanInterval {
+		a.maintain()
+	}
+	a.now, a.lastScan = clock, lastScan
 }
 
 // closeReasonReused is the reason given to a live connection whose 4-tuple

@@ -816,6 +816,27 @@ func TestAssemblerTick(t *testing.T) {
 		}
 	})
 
+	t.Run("idle timeout on a quiet link", func(t *testing.T) {
+		rec := &reassemblytest.Recorder{}
+		a := run(t, reassembly.Config{IdleTimeout: 30 * time.Second}, rec, nil, with(handshake, cd(1, "GET")), 0)
+		open := `C"GET"`
+		step(t, a, rec, 0, open)
+		step(t, a, rec, 20*time.Second, open)                 // quiet for 20s
+		step(t, a, rec, 31*time.Second, open+` <close idle>`) // quiet past the idle timeout
+		if s := a.Stats(); s.OpenConnections != 0 {
+			t.Errorf("%d connections open after the idle timeout", s.OpenConnections)
+		}
+		// The next packet's time is the clock again: a packet 1s after the
+		// last one opens a new connection that is not idle.
+		a.HandlePacket(flowN(1).packet(cd(1, "x").After(time.Second)))
+		if err := a.CheckInvariants(); err != nil {
+			t.Fatal(err)
+		}
+		if s := a.Stats(); s.OpenConnections != 1 {
+			t.Errorf("%d connections open, want the new one", s.OpenConnections)
+		}
+	})
+
 	t.Run("packets between ticks", func(t *testing.T) {
 		rec := &reassemblytest.Recorder{}
 		a := run(t, reassembly.Config{}, rec, []flow{defaultFlow, flowN(1)},

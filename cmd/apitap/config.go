@@ -61,7 +61,7 @@ func addPipelineFlags(fs *pflag.FlagSet) {
 	fs.String("memory-limit", "1GiB", "resident memory cap of the run; the settings below left at 0 are derived from it (0: no cap, stage defaults)")
 	fs.Int("max-connections", 0, "TCP connections tracked per worker before the least recently active is evicted (0: derived from --memory-limit, at most 1048576)")
 	fs.String("max-reassembly-memory", "0", "out-of-order bytes buffered per worker, e.g. 256MiB (0: derived from --memory-limit, at most 256 MiB)")
-	fs.Duration("idle-timeout", 0, "close connections idle this long in packet time (0: 2m)")
+	fs.Duration("idle-timeout", 0, "close connections idle this long in packet time, or in time of silence when a live link or streamed input goes quiet (0: 2m)")
 	fs.Duration("reorder-window", 0, "wait this long in packet time for a segment the peer already acknowledged before taking it for lost by the capture (0: 10ms; at most 1m)")
 	fs.String("max-header-bytes", "0", "header block size limit per HTTP message (0: 64 KiB)")
 	fs.Int("max-headers", 0, "header count limit per HTTP message (0: 256)")

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/apitap/apitap/internal/lab"
+	"github.com/apitap/apitap/internal/synth"
 )
 
 // exchange is the part of a transaction (or of a ground-truth record) that
@@ -220,6 +221,42 @@ func TestStdinStreams(t *testing.T) {
 				t.Errorf("%d transactions in all, want 91", n)
 			}
 		})
+	}
+}
+
+// TestStdinStreamsIdleTimeout checks that, while a streamed input is
+// quiet, connections still time out: a request never answered is written,
+// flagged no_response, after --idle-timeout of silence, before the input
+// ends.
+func TestStdinStreamsIdleTimeout(t *testing.T) {
+	var capture bytes.Buffer
+	st, err := synth.WriteFlood(&capture, synth.FloodConfig{Idle: 5, Normal: 2, Exchanges: 3, Duration: time.Second, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := int(st.Idle + st.Exchanges)
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	var stdout lab.OutputBuffer
+	var stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run([]string{"analyze", "-", "-t", "-", "--idle-timeout", "2s", "--quiet"}, pr, &stdout, &stderr)
+	}()
+	go pw.Write(capture.Bytes())
+	deadline := time.Now().Add(20 * time.Second)
+	for strings.Count(stdout.String(), "\n") < want {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d transactions written 20s after the capture, with --idle-timeout 2s, while the input stays open:\n%s", strings.Count(stdout.String(), "\n"), want, stdout.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := strings.Count(stdout.String(), "no_response"); n != int(st.Idle) {
+		t.Errorf("%d transactions flagged no_response, want the %d unanswered requests", n, st.Idle)
+	}
+	pw.Close()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 }
 
