@@ -213,12 +213,21 @@ func FuzzAssembler(f *testing.F) {
 			t.Fatal(err)
 		}
 		sent := map[netip.AddrPort]int{}
+		wall := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC) // the wall clock of live capture's ticks
 		for i := range pkts {
 			p := &pkts[i]
 			if p.Flags&capture.FlagRST == 0 {
 				sent[p.Flow.Src()] += len(p.Payload)
 			}
 			a.HandlePacket(p)
+			// Live capture ticks between packets; an odd sequence number
+			// makes the link go quiet for up to 21s (past every timeout).
+			a.Tick(wall)
+			if p.Seq&1 == 1 {
+				wall = wall.Add(time.Duration(p.Ack%8) * 3 * time.Second)
+				a.Tick(wall)
+			}
+			wall = wall.Add(50 * time.Millisecond)
 			if err := a.CheckInvariants(); err != nil {
 				t.Fatalf("after packet %d: %v", i, err)
 			}
