@@ -5,6 +5,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"text/tabwriter"
 	"time"
 )
@@ -67,7 +68,16 @@ func (s summary) write(w io.Writer) {
 		fmt.Fprintf(tw, "capture span\t%s\t(%s to %s)\n", s.LastPacket.Sub(s.FirstPacket).Round(time.Millisecond),
 			s.FirstPacket.UTC().Format(time.RFC3339), s.LastPacket.UTC().Format(time.RFC3339))
 	}
-	fmt.Fprintf(tw, "elapsed\t%s\t(%.0f packets/s, %.1f MB/s, %.0f transactions/s)\n", s.Elapsed.Round(time.Millisecond),
-		rate(s.Frames), rate(s.Bytes)/1e6, rate(s.Transactions))
+	fmt.Fprintf(tw, "elapsed\t%s\t(%s packets/s, %.1f MB/s, %s transactions/s)\n", s.Elapsed.Round(time.Millisecond),
+		formatRate(rate(s.Frames)), rate(s.Bytes)/1e6, formatRate(rate(s.Transactions)))
 	tw.Flush()
+}
+
+// formatRate formats a per-second rate: whole numbers from 10 up, one
+// decimal below, so that a quiet sensor's few calls do not read as none.
+func formatRate(v float64) string {
+	if v >= 10 || v == 0 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64)
 }
