@@ -71,8 +71,8 @@ const (
 	DefaultReorderWindow           = 10 * time.Millisecond
 )
 
-// maxReorderWindow bounds Config.ReorderWindow (half.ackSince's range).
-const maxReorderWindow = time.Minute
+// MaxReorderWindow bounds Config.ReorderWindow (half.ackSince's range).
+const MaxReorderWindow = time.Minute
 
 // maxConnectionsLimit keeps slab indices in an int32.
 const maxConnectionsLimit = 1 << 30
@@ -94,8 +94,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("reassembly: Config.HandshakeTimeout %v is negative", c.HandshakeTimeout)
 	case c.TimeWait < 0:
 		return c, fmt.Errorf("reassembly: Config.TimeWait %v is negative", c.TimeWait)
-	case c.ReorderWindow < 0 || c.ReorderWindow > maxReorderWindow:
-		return c, fmt.Errorf("reassembly: Config.ReorderWindow %v out of range [0, %v]", c.ReorderWindow, maxReorderWindow)
+	case c.ReorderWindow < 0 || c.ReorderWindow > MaxReorderWindow:
+		return c, fmt.Errorf("reassembly: Config.ReorderWindow %v out of range [0, %v]", c.ReorderWindow, MaxReorderWindow)
 	}
 	if c.MaxConnections == 0 {
 		c.MaxConnections = DefaultMaxConnections
@@ -323,12 +323,7 @@ func (a *Assembler) HandlePacket(p *capture.Packet) {
 			a.started, a.lastScan = true, ts
 		}
 	}
-	if a.ackHead < len(a.ackWaits) && a.ackWaits[a.ackHead].due <= a.now {
-		a.ackWaitsDue()
-	}
-	if a.now-a.lastScan >= scanInterval {
-		a.maintain()
-	}
+	a.timers()
 
 	ci, d, key := a.t.lookup(&p.Flow)
 	if ci == nilIdx {
@@ -372,23 +367,29 @@ func (a *Assembler) HandlePacket(p *capture.Packet) {
 // silence, as they would had packets kept coming. The next packet's time
 // sets the clock again.
 func (a *Assembler) Tick(now time.Time) {
-	if a.stats.Packets != a.tickPackets || a.quietSince.IsZero() {
+	if a.stats.Packets != a.tickPackets {
 		a.tickPackets, a.quietSince = a.stats.Packets, now
 		return
 	}
 	quiet := int64(now.Sub(a.quietSince))
-	if quiet <= 0 || !a.started {
+	if quiet <= 0 || !a.started { // no packet yet: nothing to time
 		return
 	}
 	clock, lastScan := a.now, a.lastScan
 	a.now += quiet
+	a.timers()
+	a.now, a.lastScan = clock, lastScan
+}
+
+// timers runs what is due by the assembler clock: the reorder windows that
+// have passed and, every scanInterval, the timeouts.
+func (a *Assembler) timers() {
 	if a.ackHead < len(a.ackWaits) && a.ackWaits[a.ackHead].due <= a.now {
 		a.ackWaitsDue()
 	}
 	if a.now-a.lastScan >= scanInterval {
 		a.maintain()
 	}
-	a.now, a.lastScan = clock, lastScan
 }
 
 // closeReasonReused is the reason given to a live connection whose 4-tuple

@@ -6,8 +6,8 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"time"
 
+	"github.com/apitap/apitap/reassembly"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
@@ -106,7 +106,8 @@ func pipelineConfigFrom(v *viper.Viper) (pipelineConfig, error) {
 		errs = append(errs, "--idle-timeout: must not be negative")
 	}
 	cfg.Reassembly.ReorderWindow = v.GetDuration("reorder-window")
-	if w := cfg.Reassembly.ReorderWindow; w < 0 || w > time.Minute {
+	// The message spells reassembly.MaxReorderWindow as the flag's help does.
+	if w := cfg.Reassembly.ReorderWindow; w < 0 || w > reassembly.MaxReorderWindow {
 		errs = append(errs, fmt.Sprintf("--reorder-window: %v is not between 0 and 1m", w))
 	}
 	cfg.HTTP.MaxHeaderBytes = int(size("max-header-bytes"))

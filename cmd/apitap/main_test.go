@@ -196,28 +196,8 @@ func TestStdinStreams(t *testing.T) {
 	}
 	for _, workers := range []string{"1", "2"} {
 		t.Run("workers="+workers, func(t *testing.T) {
-			pr, pw := io.Pipe()
-			var stdout lab.OutputBuffer
-			var stderr bytes.Buffer
-			done := make(chan int, 1)
-			go func() {
-				done <- run([]string{"analyze", "-", "-t", "-", "-w", workers, "--quiet"}, pr, &stdout, &stderr)
-			}()
-			go pw.Write(data)
-			lines := func() int { return strings.Count(stdout.String(), "\n") }
-			deadline := time.Now().Add(10 * time.Second)
-			for lines() < 91 {
-				if time.Now().After(deadline) {
-					pw.Close()
-					t.Fatalf("%d of 91 transactions written 10s after the capture went through the pipe, which stays open", lines())
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
-			pw.Close()
-			if code := <-done; code != 0 {
-				t.Fatalf("exit %d: %s", code, stderr.String())
-			}
-			if n := lines(); n != 91 {
+			out := analyzeOpenPipe(t, data, 91, 10*time.Second, "-w", workers)
+			if n := strings.Count(out, "\n"); n != 91 {
 				t.Errorf("%d transactions in all, want 91", n)
 			}
 		})
@@ -234,30 +214,48 @@ func TestStdinStreamsIdleTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := int(st.Idle + st.Exchanges)
+	out := analyzeOpenPipe(t, capture.Bytes(), int(st.Idle+st.Exchanges), 20*time.Second, "--idle-timeout", "2s")
+	if n := strings.Count(out, "no_response"); n != int(st.Idle) {
+		t.Errorf("%d transactions flagged no_response, want the %d unanswered requests", n, st.Idle)
+	}
+}
+
+// analyzeOpenPipe runs apitap analyze - -t - (with args) on a pipe that
+// carries data and stays open. It fails the test unless want transactions
+// are written within timeout while the pipe is open; then it closes the
+// pipe and returns everything written once apitap has exited.
+func analyzeOpenPipe(t *testing.T, data []byte, want int, timeout time.Duration, args ...string) string {
+	t.Helper()
 	pr, pw := io.Pipe()
 	defer pw.Close()
 	var stdout lab.OutputBuffer
 	var stderr bytes.Buffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run([]string{"analyze", "-", "-t", "-", "--idle-timeout", "2s", "--quiet"}, pr, &stdout, &stderr)
+		done <- run(append([]string{"analyze", "-", "-t", "-", "--quiet"}, args...), pr, &stdout, &stderr)
 	}()
-	go pw.Write(capture.Bytes())
-	deadline := time.Now().Add(20 * time.Second)
-	for strings.Count(stdout.String(), "\n") < want {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d transactions written 20s after the capture, with --idle-timeout 2s, while the input stays open:\n%s", strings.Count(stdout.String(), "\n"), want, stdout.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := strings.Count(stdout.String(), "no_response"); n != int(st.Idle) {
-		t.Errorf("%d transactions flagged no_response, want the %d unanswered requests", n, st.Idle)
+	go pw.Write(data)
+	lines := func() int { return strings.Count(stdout.String(), "\n") }
+	if !waitLines(lines, want, timeout) {
+		t.Fatalf("%d of %d transactions written %v after the capture went through the pipe, which stays open (%v):\n%s",
+			lines(), want, timeout, args, stdout.String())
 	}
 	pw.Close()
 	if code := <-done; code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
+	return stdout.String()
+}
+
+// waitLines waits until lines() reports at least n; false if it has not
+// within timeout.
+func waitLines(lines func() int, n int, timeout time.Duration) bool {
+	for deadline := time.Now().Add(timeout); lines() < n; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
 }
 
 func gzipBytes(t *testing.T, data []byte) []byte {

@@ -116,7 +116,13 @@ func TestSensorMirror(t *testing.T) {
 			waitMirrored(t, m)
 			// Each exchange is written while the sensor runs, not at exit:
 			// the output of a quiet link is current.
-			waitLines(t, out, len(truth), 10*time.Second)
+			lines := func() int {
+				data, _ := os.ReadFile(out)
+				return bytes.Count(data, []byte("\n"))
+			}
+			if !waitLines(lines, len(truth), 10*time.Second) {
+				t.Fatalf("%s has %d of %d transactions 10s after the last exchange, while the sensor runs: its output lags behind the link", out, lines(), len(truth))
+			}
 			stderr := s.stop(t, tt.stop)
 			t.Logf("apitap %s:\n%s", strings.Join(args, " "), stderr)
 
@@ -481,24 +487,6 @@ func (s *sensorProc) stop(t *testing.T, sig syscall.Signal) string {
 		t.Fatalf("the sensor exited with %v, want 0:\n%s", s.err, s.stderr.String())
 	}
 	return s.stderr.String()
-}
-
-// waitLines waits until the file at path has at least n lines, and fails
-// the test if it has not within timeout.
-func waitLines(t *testing.T, path string, n int, timeout time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		data, _ := os.ReadFile(path)
-		got := bytes.Count(data, []byte("\n"))
-		if got >= n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s has %d of %d transactions %v after the last exchange, while the sensor runs: its output lags behind the link", path, got, n, timeout)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // sensorTx is a transaction as the sensor's JSONL has it.
